@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""The README's two commands, for a fresh machine with only Python 3.11:
+
+    python3 dev.py serve   # set up, then run the demo (widget + partner pages) on SQLite
+    python3 dev.py test    # set up (Chromium too), then run the whole test suite
+
+Both create .venv/ and install the project into it; `test` installs Debian's Chromium when
+it is missing and the machine allows it. Extra arguments to `test` go to pytest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def run(*args: str | Path, env: dict | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, env=env)
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the project with its dev extras (again when pyproject changes)."""
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be started by an older python3)
+        sys.exit("Python 3.11 or newer is needed.")
+    if not (BIN / "python").exists():
+        venv.create(VENV, with_pip=True)
+    stamp = VENV / ".installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        stamp.write_text(wanted)
+
+
+def compile_translations() -> None:
+    run(BIN / "pybabel", "-q", "compile", "-d", "translations")
+
+
+def dev_environment() -> dict[str, str]:
+    """Environment for local runs: a secret key kept in .env (which `flask` also reads)."""
+    dotenv = ROOT / ".env"
+    if not dotenv.exists():
+        dotenv.write_text(f"SECRET_KEY={secrets.token_hex(32)}\n")
+    env = dict(os.environ)
+    for line in dotenv.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key and not key.startswith("#"):
+            env.setdefault(key.strip(), value.strip())
+    return env
+
+
+def ensure_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    apt = shutil.which("apt-get")
+    if apt and os.geteuid() == 0:
+        run(apt, "update", "-qq")
+        run(
+            apt,
+            "install",
+            "-y",
+            "-qq",
+            "chromium",
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        return
+    sys.exit(
+        f"Chromium is needed for the browser tests and was not found at {CHROMIUM}.\n"
+        "On Debian/Ubuntu: sudo apt-get install chromium (or set CHROMIUM=/path/to/chrome)."
+    )
+
+
+def serve() -> None:
+    ensure_venv()
+    compile_translations()
+    env = dev_environment()
+    (ROOT / "instance").mkdir(exist_ok=True)
+    run(BIN / "flask", "--app", "wsgi", "db", "upgrade", env=env)
+    run(BIN / "flask", "--app", "wsgi", "run-demo", env=env)
+
+
+def test(pytest_args: list[str]) -> None:
+    ensure_venv()
+    ensure_chromium()
+    compile_translations()
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "pytest", *pytest_args)
+
+
+def main() -> None:
+    command, *rest = sys.argv[1:] or ["help"]
+    if command == "serve":
+        serve()
+    elif command == "test":
+        test(rest)
+    else:
+        print(__doc__)
+        sys.exit(0 if command in {"help", "-h", "--help"} else 2)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,126 @@
+"""Fixtures: an app on a real, migrated database (SQLite by default, PostgreSQL when
+TEST_DATABASE_URL points at a server), a client, a CLI runner, and builders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from widget import create_app
+from widget.config import sqlalchemy_url
+from widget.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+PUBLIC_URL = "http://widget.test"
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PUBLIC_URL": PUBLIC_URL,
+    # Tests submit at once; the time trap has tests of its own.
+    "FORM_MIN_SECONDS": 0,
+}
+
+
+def make_app(database_url: str, **overrides):
+    return create_app({**BASE_CONFIG, "DATABASE_URL": database_url, **overrides})
+
+
+class PostgresDatabase:
+    """A throwaway database on the server TEST_DATABASE_URL points at."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.name = f"widget_test_{uuid.uuid4().hex[:10]}"
+        base, _, _ = server_url.rpartition("/")
+        self.url = f"{base}/{self.name}"
+
+    def _admin(self):
+        return psycopg.connect(self.server_url.replace("+psycopg", ""), autocommit=True)
+
+    def create(self) -> None:
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def migrate_to_head(database_url: str) -> None:
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """Schema built by the Alembic migrations, once per session."""
+    if TEST_DATABASE_URL:
+        database = PostgresDatabase(TEST_DATABASE_URL)
+        database.create()
+        migrate_to_head(database.url)
+        yield database.url
+        database.drop()
+    else:
+        template = tmp_path_factory.mktemp("template") / "widget.db"
+        migrate_to_head(f"sqlite:///{template}")
+        yield template
+
+
+def _truncate_all(app) -> None:
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with app.app_context():
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+
+
+@pytest.fixture
+def database_url(migrated_database, tmp_path) -> str:
+    """A clean, migrated database for one test."""
+    if TEST_DATABASE_URL:
+        app = make_app(migrated_database)
+        _truncate_all(app)
+        with app.app_context():
+            db.engine.dispose()
+        return migrated_database
+    path: Path = tmp_path / "widget.db"
+    shutil.copy(migrated_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module (or parametrize) to change settings."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config):
+    app = make_app(database_url, **app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def is_postgres() -> bool:
+    return bool(TEST_DATABASE_URL) and sqlalchemy_url(TEST_DATABASE_URL).startswith("postgresql")

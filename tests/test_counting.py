@@ -1,0 +1,93 @@
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from tests.conftest import make_app
+from tests.factories import make_partner, make_petition, sign
+from widget.counting import cached_count, read_count, rebuild_tallies, verify_count
+from widget.extensions import db
+from widget.models import Tally, utcnow
+
+
+def test_breakdowns_by_partner_and_country(app):
+    petition = make_petition()
+    bees, wasps = make_partner("bees"), make_partner("wasps", origins=["https://w.example"])
+    for partner, country in [(bees, "DE"), (bees, "DE"), (bees, "FR"), (wasps, "FR"), (None, "IT")]:
+        sign(petition, partner, country=country)
+    snapshot = read_count(petition, fresh=True)
+    assert snapshot.count == 5
+    assert snapshot.partners == {"bees": 3, "wasps": 1}
+    assert snapshot.direct == 1
+    assert snapshot.countries == {"DE": 2, "FR": 2, "IT": 1}
+    assert snapshot.goal == 1000
+
+
+def test_signatures_spread_over_shards(app):
+    app.config["TALLY_SHARDS"] = 4
+    petition = make_petition()
+    for _ in range(40):
+        sign(petition, country="DE")
+    shards = db.session.scalar(select(func.count()).select_from(Tally))
+    assert shards > 1  # 40 signatures on one key never all land on the same one of 4 shards
+    assert read_count(petition, fresh=True).count == 40
+
+
+def test_as_of_is_the_last_change(app):
+    petition = make_petition()
+    first, second = utcnow() + timedelta(minutes=1), utcnow() + timedelta(minutes=2)
+    sign(petition, now=second)
+    sign(petition, now=first)
+    assert read_count(petition, fresh=True).as_of == second
+
+
+def test_count_is_cached_per_process_until_it_expires(app):
+    app.config["COUNT_CACHE_SECONDS"] = 60
+    petition = make_petition()
+    before = read_count(petition)
+    sign(petition)
+    assert read_count(petition).count == before.count == 0
+    assert cached_count(petition.slug) is before
+    assert read_count(petition, fresh=True).count == 1
+
+
+def test_etag_is_the_same_in_every_process(app, database_url):
+    petition = make_petition()
+    sign(petition)
+    etag_here = read_count(petition, fresh=True).etag
+    other = make_app(database_url)
+    with other.app_context():
+        from widget.petitions import get_petition
+
+        assert read_count(get_petition(petition.slug), fresh=True).etag == etag_here
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_etag_changes_with_the_count(app):
+    petition = make_petition()
+    before = read_count(petition, fresh=True).etag
+    sign(petition)
+    assert read_count(petition, fresh=True).etag != before
+
+
+def test_verify_finds_a_tampered_tally_and_rebuild_repairs_it(app):
+    petition = make_petition()
+    partner = make_partner()
+    for _ in range(3):
+        sign(petition, partner, country="DE")
+    db.session.execute(update(Tally).values(count=Tally.count + 1))
+    db.session.commit()
+    mismatches = verify_count(petition.id)
+    assert mismatches and mismatches[0].country == "DE"
+    assert sum(m.tallied for m in mismatches) > sum(m.signatures for m in mismatches)
+    assert rebuild_tallies(petition.id) == 3
+    assert verify_count(petition.id) == []
+    assert read_count(petition).count == 3
+
+
+def test_empty_petition_counts_zero(app):
+    petition = make_petition()
+    snapshot = read_count(petition, fresh=True)
+    assert (snapshot.count, snapshot.partners, snapshot.countries) == (0, {}, {})
+    assert snapshot.as_of == petition.created_at
+    assert verify_count(petition.id) == []

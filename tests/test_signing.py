@@ -1,0 +1,120 @@
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import make_partner, make_petition, sign, signature_input
+from widget.counting import read_count, verify_count
+from widget.exceptions import PetitionNotAccepting
+from widget.extensions import db
+from widget.models import Signature, SignatureState, utcnow
+from widget.petitions import close_petition
+from widget.signing import SignOutcome, sign_petition
+
+
+def signature_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Signature))
+
+
+def test_signing_stores_the_signature_and_counts_it(app):
+    petition = make_petition()
+    partner = make_partner(country="DE")
+    outcome = sign(
+        petition,
+        partner,
+        email="Ada.Love@Example.org",
+        country="FR",
+        postcode="75001",
+        partner_opt_in=True,
+        lead_opt_in=True,
+        source_url="https://friends.example/bees",
+        ip="203.0.113.7",
+    )
+    assert outcome is SignOutcome.SIGNED
+    row = db.session.scalars(select(Signature)).one()
+    assert (row.email, row.email_canonical) == ("Ada.Love@Example.org", "ada.love@example.org")
+    assert (row.country, row.postcode, row.locale) == ("FR", "75001", "en")
+    assert row.partner_id == partner.id and row.partner_opt_in and row.lead_opt_in
+    assert row.state == SignatureState.SIGNED and row.is_counted
+    assert row.created_at.tzinfo is not None
+    assert row.source_url == "https://friends.example/bees"
+    snapshot = read_count(petition, fresh=True)
+    assert (snapshot.count, snapshot.partners, snapshot.countries) == (
+        1,
+        {partner.slug: 1},
+        {"FR": 1},
+    )
+    assert verify_count(petition.id) == []
+
+
+def test_raw_ip_is_never_stored(app):
+    petition = make_petition()
+    sign(petition, ip="203.0.113.7")
+    row = db.session.scalars(select(Signature)).one()
+    assert row.ip_hash and "203.0.113.7" not in row.ip_hash
+    assert len(row.ip_hash) == 32
+
+
+@pytest.mark.parametrize(
+    "second",
+    ["ada@example.org", "ADA@example.org", "ada+again@example.org"],
+)
+def test_a_repeat_signature_is_not_counted_again(app, second):
+    petition = make_petition()
+    assert sign(petition, email="ada@example.org") is SignOutcome.SIGNED
+    assert sign(petition, email=second) is SignOutcome.DUPLICATE
+    assert signature_count() == 1
+    assert read_count(petition, fresh=True).count == 1
+    assert verify_count(petition.id) == []
+
+
+def test_gmail_dot_aliases_are_one_person(app):
+    petition = make_petition()
+    sign(petition, email="ada.lovelace@gmail.com")
+    assert sign(petition, email="AdaLove.Lace+x@googlemail.com") is SignOutcome.DUPLICATE
+    assert read_count(petition, fresh=True).count == 1
+
+
+def test_same_person_may_sign_another_petition(app):
+    bees, wasps = make_petition("bees"), make_petition("wasps")
+    assert sign(bees, email="ada@example.org") is SignOutcome.SIGNED
+    assert sign(wasps, email="ada@example.org") is SignOutcome.SIGNED
+
+
+def test_closed_petition_refuses(app):
+    petition = make_petition()
+    close_petition(petition.slug)
+    with pytest.raises(PetitionNotAccepting):
+        sign(petition)
+    assert signature_count() == 0
+
+
+def test_draft_and_future_petitions_refuse(app):
+    draft = make_petition("draft", is_open=False)
+    with pytest.raises(PetitionNotAccepting):
+        sign(draft)
+    petition = make_petition("later")
+    petition.opens_at = utcnow() + timedelta(hours=1)
+    db.session.commit()
+    with pytest.raises(PetitionNotAccepting):
+        sign(petition)
+
+
+def test_honeypot_discards_silently(app):
+    petition = make_petition()
+    assert sign(petition, honeypot="http://spam.example") is SignOutcome.DISCARDED
+    assert signature_count() == 0
+    assert read_count(petition, fresh=True).count == 0
+
+
+def test_partner_opt_in_needs_a_partner(app):
+    petition = make_petition()
+    sign(petition, partner_opt_in=True)
+    assert db.session.scalars(select(Signature)).one().partner_opt_in is False
+
+
+def test_signature_without_partner_counts_as_direct(app):
+    petition = make_petition()
+    sign_petition(petition.id, None, signature_input(country="IT"))
+    snapshot = read_count(petition, fresh=True)
+    assert (snapshot.count, snapshot.direct, snapshot.partners) == (1, 1, {})

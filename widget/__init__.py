@@ -1,0 +1,112 @@
+"""The petition widget server: create_app() builds the Flask app. No I/O at import."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .cli import register_cli
+from .config import ROOT, STATIC_DIR, TRANSLATIONS_DIR, load_settings, sqlalchemy_url
+from .errors import register_errorhandlers
+from .extensions import babel, csrf, db, migrate
+from .i18n import discover_locales, select_locale
+from .models import UTCDateTime
+from .security import register_security
+from .templating import register_template_helpers
+from .views import BLUEPRINTS
+
+
+class MissingSecretKey(RuntimeError):
+    pass
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then ``config`` (tests, CLI)."""
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.config.update(load_settings())
+    app.config.update(config or {})
+    _check_secret_key(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app)
+    app.config.setdefault("LOCALES", discover_locales(TRANSLATIONS_DIR))
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_errorhandlers(app)
+    register_security(app)
+    register_template_helpers(app)
+    return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if not (app.debug or app.testing):
+        raise MissingSecretKey(
+            "SECRET_KEY is not set. Set it in the environment (see README, Settings)."
+        )
+    app.config["SECRET_KEY"] = os.urandom(32).hex()
+
+
+def _engine_options(app: Flask) -> dict[str, Any]:
+    options: dict[str, Any] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options.setdefault("pool_size", app.config["DB_POOL_SIZE"])
+        options.setdefault("max_overflow", 0)
+        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_timeout", 10)
+        options.setdefault("connect_args", {"connect_timeout": 5, "options": "-c timezone=utc"})
+    return options
+
+
+def _sqlite_pragmas(synchronous: str):
+    def on_connect(dbapi_connection, connection_record) -> None:
+        # WAL lets readers (the count) run beside the one writer; the busy timeout makes
+        # concurrent writers queue instead of failing with "database is locked".
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas(app.config["SQLITE_SYNCHRONOUS"]))
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        render_item=_render_migration_type,
+    )
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+
+
+def _render_migration_type(type_, obj, autogen_context):
+    # Migrations must not import app code, which changes; write our column type as plain SA.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def register_blueprints(app: Flask) -> None:
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+        # The widget carries its own cookieless token (forms.SignedTokenCSRF).
+        csrf.exempt(blueprint)

@@ -1,0 +1,324 @@
+"""Operator commands (`flask --app wsgi ...`): thin wrappers around the use cases."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import click
+from flask import Flask, current_app
+
+from . import counting, demo, partners, petitions, snippets
+from .config import ROOT, TRANSLATIONS_DIR
+from .exceptions import WidgetError
+
+
+class IsoDateTime(click.ParamType):
+    name = "datetime"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 date/time, e.g. 2027-03-01T09:00+01:00")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+ISO = IsoDateTime()
+
+
+def _run(use_case, *args, **kwargs):
+    """Call a use case; turn its expected failures into a clean CLI error."""
+    try:
+        return use_case(*args, **kwargs)
+    except WidgetError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _locales() -> list[str]:
+    return current_app.config["LOCALES"]
+
+
+# --- petitions -----------------------------------------------------------------------
+
+petition_cli = click.Group("petition", help="Create and manage petitions.")
+
+
+@petition_cli.command("create")
+@click.argument("slug")
+@click.option("--title", required=True, help="Title in the petition's default language.")
+@click.option("--goal", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--lang", "locale", default="en", show_default=True, help="Default language.")
+@click.option("--lead", "lead_organisation", help="Lead organisation (offered as an opt-in).")
+@click.option("--open", "is_open", is_flag=True, help="Accept signatures at once.")
+@click.option("--anywhere", is_flag=True, help="Any website may embed it, not only partners.")
+def petition_create(slug, title, goal, locale, lead_organisation, is_open, anywhere):
+    """Create a petition (a draft unless --open)."""
+    petition = _run(
+        petitions.create_petition,
+        slug,
+        title=title,
+        goal=goal,
+        locale=locale,
+        supported_locales=_locales(),
+        lead_organisation=lead_organisation,
+        is_open=is_open,
+        is_embeddable_anywhere=anywhere,
+    )
+    click.echo(f"created petition {petition.slug} ({petition.status})")
+
+
+@petition_cli.command("list")
+def petition_list():
+    """List petitions with status, count and languages."""
+    rows = petitions.list_petitions()
+    if not rows:
+        click.echo("no petitions yet")
+    for petition in rows:
+        count = counting.read_count(petition, fresh=True).count
+        click.echo(
+            f"{petition.slug}\t{petition.status}\t{count}/{petition.goal}\t"
+            f"{','.join(petition.languages)}"
+        )
+
+
+@petition_cli.command("open")
+@click.argument("slug")
+@click.option("--from", "opens_at", type=ISO, help="Open at this time instead of now.")
+@click.option("--until", "closes_at", type=ISO, help="Close automatically at this time.")
+def petition_open(slug, opens_at, closes_at):
+    """Accept signatures (now, or between --from and --until)."""
+    petition = _run(petitions.open_petition, slug, opens_at=opens_at, closes_at=closes_at)
+    click.echo(f"petition {petition.slug} is open")
+
+
+@petition_cli.command("close")
+@click.argument("slug")
+@click.option("--at", "closes_at", type=ISO, help="Close at this time instead of now.")
+def petition_close(slug, closes_at):
+    """Stop accepting signatures (now, or at --at)."""
+    petition = _run(petitions.close_petition, slug, closes_at=closes_at)
+    when = f"at {petition.closes_at.isoformat()}" if petition.closes_at else "now"
+    click.echo(f"petition {petition.slug} closes {when}")
+
+
+@petition_cli.command("update")
+@click.argument("slug")
+@click.option("--goal", type=click.IntRange(min=0))
+@click.option("--lead", "lead_organisation", help="Lead organisation ('' removes it).")
+@click.option("--default-lang", "default_locale")
+@click.option("--anywhere/--partners-only", default=None, help="Who may embed the petition.")
+def petition_update(slug, goal, lead_organisation, default_locale, anywhere):
+    """Change a petition's goal, lead organisation, default language or embedding."""
+    _run(
+        petitions.update_petition,
+        slug,
+        goal=goal,
+        lead_organisation=lead_organisation,
+        default_locale=default_locale,
+        is_embeddable_anywhere=anywhere,
+    )
+    click.echo(f"petition {slug} updated")
+
+
+@petition_cli.command("set-text")
+@click.argument("slug")
+@click.option("--lang", "locale", required=True)
+@click.option("--title")
+@click.option("--summary")
+@click.option("--body", help="Full text; blank lines separate paragraphs.")
+@click.option("--body-file", type=click.File(encoding="utf-8"), help="Read the body from a file.")
+@click.option("--consent", "consent_statement", help="Consent statement shown by the box.")
+def petition_set_text(slug, locale, title, summary, body, body_file, consent_statement):
+    """Set the petition's texts in one language (adds the language if new)."""
+    if body_file is not None:
+        body = body_file.read()
+    _run(
+        petitions.set_petition_text,
+        slug,
+        locale,
+        supported_locales=_locales(),
+        title=title,
+        summary=summary,
+        body=body,
+        consent_statement=consent_statement,
+    )
+    click.echo(f"petition {slug}: text in {locale} saved")
+
+
+# --- partners ------------------------------------------------------------------------
+
+partner_cli = click.Group("partner", help="Register coalition partners and get embed codes.")
+
+
+@partner_cli.command("add")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    help="scheme://host[:port] the partner embeds from (repeatable).",
+)
+@click.option("--website", help="The partner's home page.")
+@click.option("--country", help="ISO country code; preselected in the form.")
+def partner_add(slug, name, origins, website, country):
+    """Register a partner; it may then embed every open petition."""
+    partner = _run(
+        partners.add_partner,
+        slug,
+        name=name,
+        origins=list(origins),
+        website=website,
+        country=country,
+    )
+    click.echo(f"added partner {partner.slug}: {' '.join(partner.origin_list) or 'no origins'}")
+
+
+@partner_cli.command("list")
+def partner_list():
+    """List partners and their allowed origins."""
+    rows = partners.list_partners()
+    if not rows:
+        click.echo("no partners yet")
+    for partner in rows:
+        click.echo(f"{partner.slug}\t{partner.name}\t{' '.join(partner.origin_list)}")
+
+
+@partner_cli.command("add-origin")
+@click.argument("slug")
+@click.argument("origins", nargs=-1, required=True)
+def partner_add_origin(slug, origins):
+    """Allow more origins to embed the partner's widgets."""
+    partner = _run(partners.add_partner_origins, slug, list(origins))
+    click.echo(f"{partner.slug}: {' '.join(partner.origin_list)}")
+
+
+@partner_cli.command("remove-origin")
+@click.argument("slug")
+@click.argument("origins", nargs=-1, required=True)
+def partner_remove_origin(slug, origins):
+    """Stop origins from embedding the partner's widgets."""
+    partner = _run(partners.remove_partner_origins, slug, list(origins))
+    click.echo(f"{partner.slug}: {' '.join(partner.origin_list) or 'no origins'}")
+
+
+@partner_cli.command("embed-code")
+@click.argument("partner")
+@click.option("--petition", "petition_slug", required=True)
+@click.option("--variant", type=click.Choice(snippets.VARIANTS), default="script")
+@click.option("--lang", "locale")
+@click.option("--color", "colour", help="Accent colour, e.g. '#1a7f37'.")
+def partner_embed_code(partner, petition_slug, variant, locale, colour):
+    """Print the snippet the partner pastes into its site (and nothing else)."""
+    code = _run(
+        snippets.embed_code,
+        partner,
+        petition_slug,
+        public_url=current_app.config["PUBLIC_URL"],
+        supported_locales=_locales(),
+        variant=variant,
+        locale=locale,
+        colour=colour,
+    )
+    click.echo(code, nl=False)
+
+
+# --- the count -----------------------------------------------------------------------
+
+count_cli = click.Group("count", help="Check and repair the count.")
+
+
+@count_cli.command("verify")
+@click.argument("slug")
+def count_verify(slug):
+    """Exit 0 only if the tallies equal the counted signatures, partner by country."""
+    petition = _run(petitions.get_petition, slug)
+    mismatches = counting.verify_count(petition.id)
+    total = counting.read_count(petition, fresh=True).count
+    if not mismatches:
+        click.echo(f"{slug}: count {total} matches the signatures")
+        return
+    for m in mismatches:
+        click.echo(
+            f"partner {m.partner_key} country {m.country}: "
+            f"tallied {m.tallied}, signatures {m.signatures}",
+            err=True,
+        )
+    raise click.ClickException(f"{slug}: {len(mismatches)} tallies differ from the signatures")
+
+
+@count_cli.command("rebuild")
+@click.argument("slug")
+def count_rebuild(slug):
+    """Recompute the tallies from the signatures (repair after manual database edits)."""
+    petition = _run(petitions.get_petition, slug)
+    total = counting.rebuild_tallies(petition.id)
+    click.echo(f"{slug}: tallies rebuilt, count {total}")
+
+
+# --- demo ----------------------------------------------------------------------------
+
+
+@click.command("demo")
+def demo_command():
+    """Create (or refresh) the demo petition and partners. Safe to run again."""
+    result = demo.seed_demo(
+        partner_origins=demo.DEFAULT_PARTNER_ORIGINS, supported_locales=_locales()
+    )
+    click.echo(f"demo petition {result.petition_slug} with partners {', '.join(result.partners)}")
+
+
+@click.command("run-demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def run_demo_command(host, port):
+    """Seed the demo, then serve the widget and the demo partner pages until Ctrl-C."""
+    demo.seed_demo(partner_origins=demo.DEFAULT_PARTNER_ORIGINS, supported_locales=_locales())
+    demo.serve_demo(current_app._get_current_object(), host=host, port=port)
+
+
+# --- translations --------------------------------------------------------------------
+
+translate_cli = click.Group("translate", help="Extract, update and compile message catalogues.")
+POT = ROOT / "translations" / "messages.pot"
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+@translate_cli.command("extract")
+def translate_extract():
+    """Collect translatable strings into translations/messages.pot."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "-o", str(POT), ".")
+
+
+@translate_cli.command("update")
+def translate_update():
+    """Extract, then merge new strings into every catalogue."""
+    translate_extract.callback()
+    _pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS_DIR), "--no-fuzzy-matching")
+
+
+@translate_cli.command("init")
+@click.argument("locale")
+def translate_init(locale):
+    """Start a catalogue for a new language (no code change needed)."""
+    _pybabel("init", "-i", str(POT), "-d", str(TRANSLATIONS_DIR), "-l", locale)
+
+
+@translate_cli.command("compile")
+def translate_compile():
+    """Compile every catalogue to .mo (needed before serving)."""
+    _pybabel("compile", "-d", str(TRANSLATIONS_DIR), "--statistics")
+
+
+def register_cli(app: Flask) -> None:
+    for command in (petition_cli, partner_cli, count_cli, translate_cli):
+        app.cli.add_command(command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(run_demo_command)

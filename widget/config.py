@@ -1,0 +1,133 @@
+"""Every setting the app reads, with its default and one line of meaning.
+
+Settings come from environment variables of the same name (``DATABASE_URL``,
+``SECRET_KEY`` ...). ``create_app(config)`` applies the mapping it is given last, so
+tests and the CLI can override anything. The README's settings table is checked against
+``SETTINGS`` by a test, so a new setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC_DIR = ROOT / "static"
+TRANSLATIONS_DIR = ROOT / "translations"
+INSTANCE_DIR = ROOT / "instance"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    meaning: str
+    parse: Callable[[str], Any] = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs form tokens; required outside debug/testing (the app refuses to start without it).",
+    ),
+    Setting(
+        "DATABASE_URL",
+        f"sqlite:///{INSTANCE_DIR / 'widget.db'}",
+        "SQLAlchemy URL; postgresql://… uses psycopg 3. Default: SQLite file in instance/.",
+    ),
+    Setting(
+        "PUBLIC_URL",
+        "http://127.0.0.1:5000",
+        "Public origin of this server as browsers see it; used in embed codes and Origin checks.",
+    ),
+    Setting(
+        "TALLY_SHARDS",
+        8,
+        "Counter rows per petition/partner/country, so concurrent signers never share one row.",
+        int,
+    ),
+    Setting(
+        "COUNT_CACHE_SECONDS",
+        2.0,
+        "How long each app process reuses a count it read (the stated staleness of the count).",
+        float,
+    ),
+    Setting(
+        "COUNT_MAX_AGE",
+        10,
+        "Cache-Control max-age of the public count (stale-while-revalidate 2x, stale-if-error 6x).",
+        int,
+    ),
+    Setting(
+        "FORM_MIN_SECONDS",
+        3.0,
+        "A form sent back sooner than this after it was shown is asked to be sent again (bots).",
+        float,
+    ),
+    Setting(
+        "FORM_MAX_AGE",
+        12 * 3600,
+        "Seconds a rendered form's token stays valid; older forms are re-shown with a message.",
+        int,
+    ),
+    Setting(
+        "MAX_CONTENT_LENGTH",
+        64 * 1024,
+        "Largest request body in bytes; larger requests get a clear 413 page.",
+        int,
+    ),
+    Setting(
+        "SQLITE_SYNCHRONOUS",
+        "NORMAL",
+        "SQLite PRAGMA synchronous (NORMAL is safe with WAL; FULL halves write throughput).",
+    ),
+    Setting(
+        "DB_POOL_SIZE",
+        5,
+        "Connections each app process keeps open to PostgreSQL.",
+        int,
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.",
+        int,
+    ),
+    Setting(
+        "PREFERRED_URL_SCHEME",
+        "http",
+        "Scheme for URLs built outside a request.",
+    ),
+)
+
+DEFAULTS: dict[str, Any] = {
+    # Flask-WTF's session CSRF protects the (future) dashboard; the widget blueprint uses
+    # the cookieless signed token instead and is exempted in the factory.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS_DIR),
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "JSON_SORT_KEYS": False,
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return every setting: its default, overridden by the environment."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = dict(DEFAULTS)
+    for setting in SETTINGS:
+        raw = environ.get(setting.name)
+        values[setting.name] = setting.default if raw in (None, "") else setting.parse(raw)
+    return values
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """Map a DATABASE_URL to the driver this project uses (psycopg 3 for PostgreSQL)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg://" + database_url[len(prefix) :]
+    return database_url

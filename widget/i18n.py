@@ -1,0 +1,50 @@
+"""Supported locales and the choice of locale for a request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from flask import current_app, g, request
+
+SOURCE_LOCALE = "en"
+
+
+def discover_locales(translations_dir: Path) -> list[str]:
+    """The source language plus every catalogue in translations/ (a new one needs no code)."""
+    found = {p.parent.parent.name for p in translations_dir.glob("*/LC_MESSAGES/messages.po")}
+    return sorted(found | {SOURCE_LOCALE})
+
+
+def supported_locales() -> list[str]:
+    return current_app.config["LOCALES"]
+
+
+def match_locale(tag: str | None, supported: list[str]) -> str | None:
+    """Map a language tag such as ``de-AT`` or ``pt_BR`` to a supported locale, if any."""
+    if not tag:
+        return None
+    tag = tag.strip().replace("_", "-")
+    lowered = {s.lower(): s for s in supported}
+    if tag.lower() in lowered:
+        return lowered[tag.lower()]
+    return lowered.get(tag.split("-", 1)[0].lower())
+
+
+def select_locale() -> str:
+    """Interface language: the embed's ``lang``, then Accept-Language, then the petition's."""
+    supported = supported_locales()
+    chosen = match_locale(request.args.get("lang"), supported)
+    if chosen:
+        return chosen
+    best = request.accept_languages.best_match(supported)
+    if best:
+        return best
+    return g.get("fallback_locale") or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def text_direction(locale: str) -> str:
+    try:
+        return Locale.parse(locale).text_direction
+    except (ValueError, UnknownLocaleError):
+        return "ltr"

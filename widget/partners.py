@@ -1,0 +1,85 @@
+"""Operator use cases for coalition partners and the origins they embed from."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .countries import country_codes
+from .exceptions import InvalidInput, UnknownPartner
+from .extensions import db
+from .models import Partner, PartnerOrigin
+from .origins import InvalidOrigin, normalize_origin
+from .petitions import check_slug
+
+
+def get_partner(slug: str) -> Partner:
+    partner = db.session.scalar(select(Partner).where(Partner.slug == slug))
+    if partner is None:
+        raise UnknownPartner(slug)
+    return partner
+
+
+def list_partners() -> list[Partner]:
+    return list(db.session.scalars(select(Partner).order_by(Partner.slug)))
+
+
+def _normalized_origins(origins: list[str]) -> list[str]:
+    try:
+        return sorted({normalize_origin(o) for o in origins})
+    except InvalidOrigin as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def _check_country(country: str | None) -> str | None:
+    if country is None:
+        return None
+    country = country.upper()
+    if country not in country_codes():
+        raise InvalidInput(f"unknown country code {country!r} (use ISO 3166-1, e.g. DE)")
+    return country
+
+
+def add_partner(
+    slug: str,
+    *,
+    name: str,
+    origins: list[str],
+    website: str | None = None,
+    country: str | None = None,
+) -> Partner:
+    """Register a coalition partner; its origins may then embed every open petition."""
+    check_slug(slug)
+    if not name.strip():
+        raise InvalidInput("the partner needs a name")
+    if db.session.scalar(select(Partner.id).where(Partner.slug == slug)) is not None:
+        raise InvalidInput(f"a partner {slug!r} exists already")
+    partner = Partner(
+        slug=slug,
+        name=name.strip(),
+        website=website or None,
+        country=_check_country(country),
+        origins=[PartnerOrigin(origin=o) for o in _normalized_origins(origins)],
+    )
+    db.session.add(partner)
+    db.session.commit()
+    return partner
+
+
+def add_partner_origins(slug: str, origins: list[str]) -> Partner:
+    """Allow more origins to embed the partner's widgets."""
+    partner = get_partner(slug)
+    known = set(partner.origin_list)
+    for origin in _normalized_origins(origins):
+        if origin not in known:
+            partner.origins.append(PartnerOrigin(origin=origin))
+    db.session.commit()
+    return partner
+
+
+def remove_partner_origins(slug: str, origins: list[str]) -> Partner:
+    """Stop an origin from embedding the partner's widgets."""
+    partner = get_partner(slug)
+    gone = set(_normalized_origins(origins))
+    partner.origins = [o for o in partner.origins if o.origin not in gone]
+    db.session.commit()
+    return partner

@@ -1,0 +1,150 @@
+"""Operator use cases for petitions: create, list, open, close, texts."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+
+from .exceptions import InvalidInput, UnknownPetition
+from .extensions import db
+from .i18n import match_locale
+from .models import Petition, PetitionStatus, PetitionText, utcnow
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+TEXT_FIELDS = ("title", "summary", "body", "consent_statement")
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG_PATTERN.match(slug):
+        raise InvalidInput(f"slug {slug!r}: use 1-64 lower-case letters, digits and inner hyphens")
+    return slug
+
+
+def check_locale(locale: str, supported: list[str]) -> str:
+    matched = match_locale(locale, supported)
+    if matched is None or matched.lower() != locale.lower():
+        raise InvalidInput(f"language {locale!r} is not one of: {', '.join(supported)}")
+    return matched
+
+
+def get_petition(slug: str) -> Petition:
+    petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
+    if petition is None:
+        raise UnknownPetition(slug)
+    return petition
+
+
+def list_petitions() -> list[Petition]:
+    return list(db.session.scalars(select(Petition).order_by(Petition.created_at, Petition.id)))
+
+
+def create_petition(
+    slug: str,
+    *,
+    title: str,
+    goal: int,
+    locale: str,
+    supported_locales: list[str],
+    lead_organisation: str | None = None,
+    is_open: bool = False,
+    is_embeddable_anywhere: bool = False,
+) -> Petition:
+    """Create a petition (a draft unless ``is_open``) with its title in ``locale``."""
+    check_slug(slug)
+    locale = check_locale(locale, supported_locales)
+    if goal < 0:
+        raise InvalidInput("the goal cannot be negative")
+    if not title.strip():
+        raise InvalidInput("the title cannot be empty")
+    if db.session.scalar(select(Petition.id).where(Petition.slug == slug)) is not None:
+        raise InvalidInput(f"a petition {slug!r} exists already")
+    petition = Petition(
+        slug=slug,
+        goal=goal,
+        default_locale=locale,
+        lead_organisation=lead_organisation or None,
+        status=PetitionStatus.OPEN if is_open else PetitionStatus.DRAFT,
+        is_embeddable_anywhere=is_embeddable_anywhere,
+        texts=[PetitionText(locale=locale, title=title.strip())],
+    )
+    db.session.add(petition)
+    db.session.commit()
+    return petition
+
+
+def open_petition(
+    slug: str, *, opens_at: datetime | None = None, closes_at: datetime | None = None
+) -> Petition:
+    """Accept signatures from now (or ``opens_at``) until closed (or ``closes_at``)."""
+    petition = get_petition(slug)
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise InvalidInput("the petition must close after it opens")
+    petition.status = PetitionStatus.OPEN
+    petition.opens_at = opens_at
+    petition.closes_at = closes_at
+    db.session.commit()
+    return petition
+
+
+def close_petition(slug: str, *, closes_at: datetime | None = None) -> Petition:
+    """Stop accepting signatures now, or at ``closes_at``; the count stays visible."""
+    petition = get_petition(slug)
+    if closes_at is None or closes_at <= utcnow():
+        petition.status = PetitionStatus.CLOSED
+        petition.closes_at = closes_at
+    else:
+        petition.closes_at = closes_at
+    db.session.commit()
+    return petition
+
+
+def update_petition(
+    slug: str,
+    *,
+    goal: int | None = None,
+    lead_organisation: str | None = None,
+    default_locale: str | None = None,
+    is_embeddable_anywhere: bool | None = None,
+) -> Petition:
+    """Change a petition's settings; None leaves a setting as it is."""
+    petition = get_petition(slug)
+    if goal is not None:
+        if goal < 0:
+            raise InvalidInput("the goal cannot be negative")
+        petition.goal = goal
+    if lead_organisation is not None:
+        petition.lead_organisation = lead_organisation.strip() or None
+    if default_locale is not None:
+        if petition.text_in(default_locale) is None:
+            raise InvalidInput(f"set a text in {default_locale!r} before making it the default")
+        petition.default_locale = default_locale
+    if is_embeddable_anywhere is not None:
+        petition.is_embeddable_anywhere = is_embeddable_anywhere
+    db.session.commit()
+    return petition
+
+
+def set_petition_text(
+    slug: str, locale: str, *, supported_locales: list[str], **fields: str | None
+) -> PetitionText:
+    """Create or change the petition's text in one language; None leaves a field as it is."""
+    unknown = set(fields) - set(TEXT_FIELDS)
+    if unknown:
+        raise InvalidInput(f"unknown text fields: {', '.join(sorted(unknown))}")
+    petition = get_petition(slug)
+    locale = check_locale(locale, supported_locales)
+    text = petition.text_in(locale)
+    if text is None:
+        if not (fields.get("title") or "").strip():
+            raise InvalidInput(f"a new language needs a title ({locale})")
+        text = PetitionText(locale=locale, title="")
+        petition.texts.append(text)
+    for name, value in fields.items():
+        if value is not None:
+            setattr(text, name, value.strip())
+    if not text.title:
+        raise InvalidInput("the title cannot be empty")
+    db.session.commit()
+    return text

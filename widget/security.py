@@ -1,0 +1,61 @@
+"""HTTP security headers and the same-origin check for the signing POST."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from flask import Flask, Response, current_app, request
+
+from .origins import origin_of
+
+WIDGET_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'{style_hashes}; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors {frame_ancestors}"
+)
+# Pages that are not widgets (API answers, error pages outside widgets) are never framed.
+DEFAULT_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'"
+
+
+def style_hash(css: str) -> str:
+    """CSP source for one inline <style> block; hashes keep widget pages cacheable."""
+    digest = hashlib.sha256(css.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def widget_csp(frame_ancestors: str, inline_styles: tuple[str, ...] = ()) -> str:
+    hashes = "".join(f" {style_hash(css)}" for css in inline_styles)
+    return WIDGET_CSP.format(style_hashes=hashes, frame_ancestors=frame_ancestors)
+
+
+def is_same_origin_post() -> bool:
+    """Whether the browser says this POST came from one of our own pages.
+
+    The form token stops replay across petitions; these headers stop another site from
+    making a visitor's browser submit the form (a signature in someone else's name).
+    Requests without the headers (old browsers, curl) pass: bots are the rate limits'
+    and email confirmation's job, not this check's.
+    """
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        ours = {origin_of(current_app.config["PUBLIC_URL"]), origin_of(request.host_url)}
+        if origin_of(origin) not in ours:
+            return False
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    return fetch_site is None or fetch_site == "same-origin"
+
+
+def add_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def register_security(app: Flask) -> None:
+    app.after_request(add_security_headers)

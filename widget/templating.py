@@ -1,0 +1,79 @@
+"""Helpers the templates use: asset URLs, paragraphs, counts in words."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+
+from babel import Locale
+from flask import Flask, url_for
+from flask_babel import format_decimal, format_percent, gettext, ngettext
+from markupsafe import Markup, escape
+
+from .config import STATIC_DIR
+from .models import Petition
+
+NUMBER_SLOT = "{n}"
+
+
+def paragraphs(text: str) -> Markup:
+    """Operators separate paragraphs with blank lines; render each as a <p>."""
+    blocks = [b.strip() for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return Markup("\n").join(Markup("<p>{}</p>").format(b) for b in blocks)
+
+
+def _count_template(n: int) -> str:
+    # The number goes in later, formatted for the locale (and wrapped in <strong>).
+    return ngettext(
+        "%(count)s person has signed.", "%(count)s people have signed.", n, count=NUMBER_SLOT
+    )
+
+
+def count_sentence(n: int) -> Markup:
+    number = Markup('<strong class="count-number">{}</strong>').format(format_decimal(n))
+    return escape(_count_template(n)).replace(NUMBER_SLOT, number)
+
+
+@cache
+def _plural_examples(locale: str) -> dict[str, int]:
+    """One example number per CLDR plural category of the locale (one: 1, few: 2 ...)."""
+    rule = Locale.parse(locale).plural_form
+    examples: dict[str, int] = {}
+    for n in range(0, 1001):
+        examples.setdefault(rule(n), n)
+    return examples
+
+
+def plural_templates(locale: str) -> dict[str, str]:
+    """The count sentence for each plural category, so frame.js can update it correctly."""
+    return {category: _count_template(n) for category, n in _plural_examples(locale).items()}
+
+
+def default_consent(petition: Petition) -> str:
+    organiser = petition.lead_organisation or gettext("the organisers of this petition")
+    return gettext(
+        "I agree that %(organiser)s stores my name, email address and country to run this "
+        "petition and to hand the number of signatures to the decision makers.",
+        organiser=organiser,
+    )
+
+
+def register_template_helpers(app: Flask) -> None:
+    versions: dict[str, str] = {}
+
+    def asset_url(filename: str) -> str:
+        # A content hash in the URL: assets are cached long and still change when edited.
+        if filename not in versions:
+            content = (STATIC_DIR / filename).read_bytes()
+            versions[filename] = hashlib.sha256(content).hexdigest()[:10]
+        return url_for("static", filename=filename, v=versions[filename])
+
+    app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.globals.update(
+        asset_url=asset_url,
+        count_sentence=count_sentence,
+        plural_templates=plural_templates,
+        default_consent=default_consent,
+        format_decimal=format_decimal,
+        format_percent=format_percent,
+    )

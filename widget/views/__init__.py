@@ -1,0 +1,5 @@
+"""One blueprint a module."""
+
+from . import api, embed
+
+BLUEPRINTS = (embed.bp, api.bp)

@@ -1,0 +1,28 @@
+"""The public, cacheable count: JSON for partner pages, CDNs and anyone else."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..counting import cached_count, read_count
+from ..petitions import get_petition
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/petitions/<slug>")
+def petition_count(slug: str):
+    # A conditional request for a count this process holds is answered without the database.
+    snapshot = cached_count(slug)
+    if snapshot is None or snapshot.etag not in request.if_none_match:
+        snapshot = read_count(get_petition(slug))
+    response = jsonify(snapshot.as_json())
+    max_age = current_app.config["COUNT_MAX_AGE"]
+    response.headers["Cache-Control"] = (
+        f"public, max-age={max_age}, stale-while-revalidate={2 * max_age}, "
+        f"stale-if-error={6 * max_age}"
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    response.set_etag(snapshot.etag)
+    return response.make_conditional(request)

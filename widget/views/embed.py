@@ -1,0 +1,128 @@
+"""The signer's side: embed.js, the form in the iframe, the standalone page, the counter."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory
+from flask_babel import get_locale
+
+from ..config import STATIC_DIR
+from ..counting import read_count
+from ..countries import country_choices, likely_country
+from ..embedding import WidgetContext, load_widget_context
+from ..exceptions import PetitionNotAccepting
+from ..forms import SignForm
+from ..i18n import text_direction
+from ..models import utcnow
+from ..security import is_same_origin_post, widget_csp
+from ..signing import SignatureInput, sign_petition
+
+bp = Blueprint("embed", __name__)
+
+EMBED_JS_MAX_AGE = 300
+COUNTER_MAX_AGE = 60
+
+
+@bp.get("/embed.js")
+def embed_script():
+    response = send_from_directory(STATIC_DIR, "embed.js", max_age=EMBED_JS_MAX_AGE)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.route("/embed/<slug>", methods=["GET", "POST"])
+def sign_in_frame(slug: str):
+    return _sign(slug, is_frame=True)
+
+
+@bp.route("/p/<slug>", methods=["GET", "POST"])
+def sign_on_page(slug: str):
+    return _sign(slug, is_frame=False)
+
+
+@bp.get("/embed/<slug>/counter")
+def counter(slug: str):
+    ctx = _load_context(slug)
+    response = _render("embed/counter.html", ctx, is_frame=True, count=read_count(ctx.petition))
+    response.headers["Cache-Control"] = f"public, max-age={COUNTER_MAX_AGE}"
+    return response
+
+
+def _load_context(slug: str) -> WidgetContext:
+    ctx = load_widget_context(
+        slug,
+        partner_slug=request.args.get("partner"),
+        page_url=request.args.get("ref"),
+        referrer=request.referrer,
+        colour=request.args.get("color"),
+    )
+    # The locale selector falls back to the petition's language (see i18n.select_locale).
+    g.fallback_locale = ctx.petition.default_locale
+    g.frame_ancestors = ctx.frame_ancestors
+    return ctx
+
+
+def _sign(slug: str, *, is_frame: bool):
+    ctx = _load_context(slug)
+    if request.method == "POST" and not is_same_origin_post():
+        abort(403)
+    locale = str(get_locale())
+    petition, partner = ctx.petition, ctx.partner
+    form = SignForm(
+        meta={"csrf_context": {"petition": petition.id, "partner": partner.slug if partner else ""}}
+    )
+    preselect = (partner.country if partner else None) or likely_country(locale)
+    form.set_country_choices(country_choices(locale), preselect)
+    if not petition.is_accepting(utcnow()):
+        return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
+    if form.validate_on_submit():
+        data = SignatureInput(
+            first_name=form.first_name.data,
+            last_name=form.last_name.data,
+            email=form.email.data,
+            country=form.country.data,
+            postcode=form.postcode.data or None,
+            locale=locale,
+            partner_opt_in=form.partner_opt_in.data,
+            lead_opt_in=form.lead_opt_in.data,
+            source_url=ctx.source_url,
+            honeypot=form.website.data or "",
+        )
+        try:
+            sign_petition(
+                petition.id, partner.id if partner else None, data, ip=request.remote_addr
+            )
+        except PetitionNotAccepting:
+            return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
+        # A fresh read, so the total the signer sees includes their own signature.
+        count = read_count(petition, fresh=True)
+        return _render("embed/thanks.html", ctx, is_frame=is_frame, count=count)
+    status = 422 if form.is_submitted() else 200
+    return _render(
+        "embed/sign.html", ctx, is_frame=is_frame, form=form, count=read_count(petition)
+    ), status
+
+
+def _render(template: str, ctx: WidgetContext, *, is_frame: bool, **values):
+    locale = str(get_locale())
+    accent_css = (
+        f":root{{--accent:{ctx.accent.background};--accent-text:{ctx.accent.text}}}"
+        if ctx.accent
+        else None
+    )
+    html = render_template(
+        template,
+        ctx=ctx,
+        text=ctx.text_for(locale),
+        locale=locale,
+        direction=text_direction(locale),
+        is_frame=is_frame,
+        accent_css=accent_css,
+        public_url=current_app.config["PUBLIC_URL"].rstrip("/"),
+        **values,
+    )
+    response = current_app.make_response(html)
+    response.headers["Content-Security-Policy"] = widget_csp(
+        ctx.frame_ancestors, (accent_css,) if accent_css else ()
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
