@@ -61,13 +61,36 @@
     f.style.cssText = "border:0;width:100%;height:0;display:block;margin:0;padding:0";
     var r = { el: el, frame: f, slug: slug, link: link, origin: origin, ready: false };
     reg.frames.push(r);
+    f.addEventListener("load", function () {
+      setTimeout(function () {
+        if (r.ready) return;
+        // Loaded but silent: the frame's JavaScript is off, or it shows an error (server
+        // down, page not allowed to frame it). If the server says this page may embed
+        // the widget, show the frame at a fixed height (the form works without script);
+        // otherwise leave the link.
+        var partner = el.getAttribute("data-partner") || "";
+        fetch(origin + "/api/v1/petitions/" + encodeURIComponent(slug) +
+          "/embeddable?partner=" + encodeURIComponent(partner), { credentials: "omit" })
+          .then(function (res) {
+            return res.json();
+          })
+          .then(function (data) {
+            if (!data.embeddable) throw 0;
+            r.ready = true;
+            el.setAttribute("data-widget-state", "static");
+            f.style.height = (counter ? 12 : 70) + "rem";
+            if (link) link.style.display = "none";
+          })
+          .catch(fail);
+      }, 3000);
+    });
     el.appendChild(f);
-    setTimeout(function () {
-      if (!r.ready) {
-        el.setAttribute("data-widget-state", "failed");
-        f.parentNode && f.parentNode.removeChild(f);
-      }
-    }, 15000);
+    function fail() {
+      if (r.ready) return;
+      el.setAttribute("data-widget-state", "failed");
+      f.parentNode && f.parentNode.removeChild(f);
+    }
+    setTimeout(fail, 15000);
   }
 
   function scan() {

@@ -74,3 +74,32 @@ def test_unknown_petition_is_a_json_404(client, app):
     response = client.get("/api/v1/petitions/nope")
     assert response.status_code == 404
     assert response.get_json()["status"] == 404
+
+
+@pytest.mark.parametrize(
+    ("origin", "partner", "expected"),
+    [
+        ("https://friends.example", "friends", True),
+        ("https://evil.example", "friends", False),
+        (None, "friends", False),
+        ("https://friends.example", "nobody", False),
+        ("https://friends.example", None, False),
+    ],
+)
+def test_embeddable_tells_embed_js_whether_the_page_may_frame_the_widget(
+    client, petition, origin, partner, expected
+):
+    make_partner("friends", origins=["https://friends.example"])
+    url = URL + "/embeddable" + (f"?partner={partner}" if partner else "")
+    response = client.get(url, headers={"Origin": origin} if origin else {})
+    assert response.get_json() == {"embeddable": expected}
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_petition_open_to_any_site_is_embeddable_anywhere(client, app):
+    make_petition("open-one", is_embeddable_anywhere=True)
+    response = client.get(
+        "/api/v1/petitions/open-one/embeddable", headers={"Origin": "https://any.example"}
+    )
+    assert response.get_json() == {"embeddable": True}
+    assert client.get("/api/v1/petitions/nope/embeddable").get_json() == {"embeddable": False}

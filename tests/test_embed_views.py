@@ -1,3 +1,4 @@
+import gzip
 import re
 
 import pytest
@@ -6,6 +7,7 @@ from sqlalchemy import func, select
 from tests.conftest import PUBLIC_URL
 from tests.factories import make_partner, make_petition, sign
 from tests.helpers import form_token, sign_via_form, token_signed, valid_fields
+from widget.config import STATIC_DIR
 from widget.extensions import db
 from widget.models import Signature
 from widget.petitions import close_petition, set_petition_text
@@ -342,3 +344,8 @@ def test_security_headers_everywhere(client, petition):
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
         assert "Permissions-Policy" in headers
+
+
+def test_embed_js_stays_under_two_kilobytes_gzipped():
+    source = (STATIC_DIR / "embed.js").read_bytes()
+    assert len(gzip.compress(source, compresslevel=9)) <= 2048

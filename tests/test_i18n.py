@@ -24,7 +24,7 @@ def test_lang_parameter_chooses_interface_and_text(client, petition):
     html = client.get("/embed/save-the-bees?lang=de").get_data(as_text=True)
     assert '<html lang="de" dir="ltr"' in html
     assert "<h1>Rettet die Bienen</h1>" in html
-    assert '<header class="petition">' in html  # text in the interface language: no lang
+    assert '<div class="petition">' in html  # text in the interface language: no lang
 
 
 def test_accept_language_is_next(client, petition):
@@ -52,5 +52,5 @@ def test_unsupported_language_falls_back_to_the_petition_default(client, app):
 def test_missing_text_falls_back_to_default_language_marked_with_lang(client, petition):
     html = client.get("/embed/save-the-bees?lang=fr").get_data(as_text=True)
     assert '<html lang="fr"' in html
-    assert '<header class="petition" lang="en">' in html
+    assert '<div class="petition" lang="en">' in html
     assert "<h1>Save the bees</h1>" in html

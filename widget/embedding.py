@@ -112,3 +112,14 @@ def load_widget_context(
         source_url=source_url,
         accent=parse_accent(colour),
     )
+
+
+def may_embed(slug: str, partner_slug: str | None, page_origin: str | None) -> bool:
+    """Whether a page on ``page_origin`` may frame the petition for this partner."""
+    try:
+        context = load_widget_context(
+            slug, partner_slug=partner_slug, page_url=page_origin, referrer=None, colour=None
+        )
+    except (UnknownPetition, UnknownPartner):
+        return False
+    return context.parent_origin is not None

@@ -53,6 +53,8 @@ class PartnerPage:
     petition: str | None = None
     head: str = ""
     extra_petitions: tuple[str, ...] = field(default=())
+    # Raw HTML for <head> and after the snippets; "{widget}" becomes the widget's URL.
+    extra_body: str = ""
 
 
 def create_partner_site(widget_app: Flask, petition_slug: str, pages: list[PartnerPage]) -> Flask:
@@ -75,11 +77,13 @@ def create_partner_site(widget_app: Flask, petition_slug: str, pages: list[Partn
                 for slug in (page.petition or petition_slug, *page.extra_petitions)
                 for variant in page.variants
             ]
-        embeds = "\n".join(f'<div class="embed">\n{s}</div>' for s in snippets)
+        widget_url = widget_app.config["PUBLIC_URL"]
+        extra = page.extra_body.replace("{widget}", widget_url)
+        embeds = "\n".join(f'<div class="embed">\n{s}</div>' for s in [*snippets, extra] if s)
         html = PAGE.format(
             lang=escape(page.lang),
             title=escape(page.title),
-            head=page.head,
+            head=page.head.replace("{widget}", widget_url),
             nav=nav,
             embeds=embeds,
         )

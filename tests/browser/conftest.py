@@ -7,7 +7,10 @@ import json
 import os
 import socket
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -16,6 +19,7 @@ from tests.conftest import make_app
 from tests.factories import make_partner, make_petition
 from widget.extensions import db
 from widget.partner_site import PartnerPage, create_partner_site
+from widget.partners import add_partner_origins
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,8 +32,17 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--no-default-browser-check",
 ]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+PETITION = "save-the-bees"
+OTHER_PETITION = "save-the-trees"
+PARTNER = "friends-of-bees"
 
-pytestmark = pytest.mark.browser
+TEXTS = {
+    "de": {"title": "Rettet die Bienen", "summary": "Ohne Bienen keine Ernte."},
+    "el": {"title": "Σώστε τις μέλισσες", "summary": "Χωρίς μέλισσες δεν υπάρχει σοδειά."},
+    "bg": {"title": "Спасете пчелите", "summary": "Без пчели няма реколта."},
+    "fr": {"title": "Sauvez les abeilles", "summary": "Sans abeilles, pas de récolte."},
+}
 
 
 @pytest.fixture(scope="session")
@@ -37,78 +50,133 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-def free_port(host: str) -> int:
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Screenshots the suite writes for people to look at (not compared by tests)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def free_port() -> int:
     with socket.socket() as s:
-        s.bind((host, 0))
+        s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@dataclass
-class LiveSite:
-    widget_url: str
-    partner_url: str
-    widget_app: object
-    petition_slug: str
-    partner_slug: str
+class Server:
+    """A WSGI app served on 127.0.0.1 in a thread."""
 
-    def page_url(self, path: str = "/") -> str:
-        return self.partner_url + path
+    def __init__(self, app, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.running = True
+
+    def stop(self) -> None:
+        if self.running:
+            self._server.shutdown()
+            self._server.server_close()
+            self.running = False
+
+
+class Delay:
+    """WSGI middleware that can hold widget pages back, to play a slow server."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.seconds = 0.0
+
+    def __call__(self, environ, start_response):
+        if self.seconds and environ.get("PATH_INFO", "").startswith("/embed/"):
+            time.sleep(self.seconds)
+        return self.app(environ, start_response)
+
+
+@dataclass
+class Widget:
+    url: str
+    app: object
+    server: Server
+    delay: Delay
+    sites: list[Server] = field(default_factory=list)
+
+    def start_site(self, pages: list[PartnerPage], *, register: str | None = PARTNER) -> str:
+        """Serve ``pages`` on a new localhost origin; register it for a partner if asked."""
+        port = free_port()
+        origin = f"http://localhost:{port}"
+        if register:
+            with self.app.app_context():
+                add_partner_origins(register, [origin])
+        site = create_partner_site(self.app, PETITION, pages)
+        self.sites.append(Server(site, port))
+        return origin
 
 
 @pytest.fixture
-def live_site(database_url):
-    """The widget and one partner's site, each on its own origin, with a seeded petition.
-
-    The widget listens on 127.0.0.1 and the partner on `localhost` (same machine, another
-    site), the situation of every real partner embed.
-    """
-    widget_port = free_port("127.0.0.1")
-    widget_url = f"http://127.0.0.1:{widget_port}"
-    partner_port = free_port("127.0.0.1")
-    partner_url = f"http://localhost:{partner_port}"
-    widget_app = make_app(database_url, PUBLIC_URL=widget_url)
-    with widget_app.app_context():
-        make_petition("save-the-bees", goal=100)
-        make_partner("friends-of-bees", origins=[partner_url], country="DE")
-    pages = [
-        PartnerPage("/", "Friends of Bees", "friends-of-bees", "en", ("counter", "script")),
-        PartnerPage("/iframe", "Plain iframe", "friends-of-bees", "en", ("iframe",)),
-    ]
-    site = create_partner_site(widget_app, "save-the-bees", pages)
-    widget = make_server("127.0.0.1", widget_port, widget_app, threaded=True)
-    partner = make_server("127.0.0.1", partner_port, site, threaded=True)
-    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (widget, partner)]
-    for t in threads:
-        t.start()
-    yield LiveSite(widget_url, partner_url, widget_app, "save-the-bees", "friends-of-bees")
-    for s in (widget, partner):
-        s.shutdown()
-        s.server_close()
-    with widget_app.app_context():
+def widget(database_url) -> Widget:
+    """The widget server on its own origin, with two open petitions and one partner."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = make_app(database_url, PUBLIC_URL=url)
+    with app.app_context():
+        make_petition(PETITION, goal=100, texts=TEXTS)
+        make_petition(OTHER_PETITION, title="Save the trees", goal=50)
+        make_partner(PARTNER, name="Friends of Bees", origins=[], country="DE")
+    delay = Delay(app)
+    server = Server(delay, port)
+    widget = Widget(url, app, server, delay)
+    yield widget
+    for site in widget.sites:
+        site.stop()
+    server.stop()
+    with app.app_context():
         db.engine.dispose()
 
 
-def _profile_context(playwright, tmp_path, cookie_controls_mode: int):
-    """A Chromium profile with third-party cookies blocked (1) or allowed (0), explicitly."""
+def page_on(widget: Widget, *variants: str, **options) -> tuple[str, PartnerPage]:
+    """One partner page with the given embed variants."""
+    page = PartnerPage(
+        options.pop("path", "/"),
+        options.pop("title", "Friends of Bees"),
+        options.pop("partner", PARTNER),
+        options.pop("lang", "en"),
+        variants,
+        **options,
+    )
+    return page.path, page
+
+
+def _profile_context(playwright, tmp_path, cookie_controls_mode: int, **options):
+    """A Chromium profile with third-party cookies blocked (1) or allowed (0), explicitly:
+    browser defaults change between versions, so neither mode is left to them."""
     profile = tmp_path / f"profile-{cookie_controls_mode}"
     (profile / "Default").mkdir(parents=True)
-    (profile / "Default" / "Preferences").write_text(
-        json.dumps({"profile": {"cookie_controls_mode": cookie_controls_mode}})
-    )
+    preferences = {"profile": {"cookie_controls_mode": cookie_controls_mode}}
+    preferences.update(options.pop("preferences", {}))
+    (profile / "Default" / "Preferences").write_text(json.dumps(preferences))
     return playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, **options
     )
 
 
 @pytest.fixture
-def blocked_3pc_context(playwright, tmp_path):
-    context = _profile_context(playwright, tmp_path, 1)
-    yield context
-    context.close()
+def browser_profile(playwright, tmp_path) -> Callable:
+    """Make a persistent Chromium context; closed at the end of the test."""
+    contexts = []
+
+    def make(*, third_party_cookies: bool = False, **options):
+        context = _profile_context(
+            playwright, tmp_path / str(len(contexts)), 0 if third_party_cookies else 1, **options
+        )
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture
-def allowed_3pc_context(playwright, tmp_path):
-    context = _profile_context(playwright, tmp_path, 0)
-    yield context
-    context.close()
+def blocked_3pc_context(browser_profile):
+    return browser_profile(third_party_cookies=False)

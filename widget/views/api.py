@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from ..counting import cached_count, read_count
+from ..embedding import may_embed
 from ..petitions import get_petition
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -26,3 +27,17 @@ def petition_count(slug: str):
     response.headers["Access-Control-Expose-Headers"] = "ETag"
     response.set_etag(snapshot.etag)
     return response.make_conditional(request)
+
+
+@bp.get("/petitions/<slug>/embeddable")
+def embeddable(slug: str):
+    """Whether the calling page (its Origin header) may show this partner's widget.
+
+    embed.js asks when a frame loaded but never reported in, to tell a frame whose
+    JavaScript is off (show it) from a refused or failed one (keep the fallback link).
+    """
+    allowed = may_embed(slug, request.args.get("partner"), request.headers.get("Origin"))
+    response = jsonify({"embeddable": allowed})
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "no-store"
+    return response
