@@ -3,13 +3,17 @@ TEST_DATABASE_URL points at a server), a client, a CLI runner, and builders."""
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
+import socket
 import uuid
+from email import policy
 from pathlib import Path
 
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -18,6 +22,8 @@ from widget.config import sqlalchemy_url
 from widget.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# Set (CI does) to also run the Redis-backed tests against a real Redis server.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 PUBLIC_URL = "http://widget.test"
 
 BASE_CONFIG = {
@@ -124,3 +130,41 @@ def runner(app):
 
 def is_postgres() -> bool:
     return bool(TEST_DATABASE_URL) and sqlalchemy_url(TEST_DATABASE_URL).startswith("postgresql")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailCapture:
+    """A real SMTP server's handler (aiosmtpd): keeps what it receives, refuses on demand."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp(app):
+    """An SMTP server on 127.0.0.1 that the app's mail worker sends to."""
+    capture = MailCapture()
+    controller = Controller(capture, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, SMTP_SECURITY="none")
+    yield capture
+    controller.stop()

@@ -6,7 +6,8 @@ from itertools import count
 
 from flask import current_app
 
-from widget.models import Partner, Petition
+from widget.extensions import db
+from widget.models import CountingPolicy, Partner, Petition
 from widget.partners import add_partner
 from widget.petitions import create_petition, set_petition_text
 from widget.signing import SignatureInput, SignOutcome, sign_petition
@@ -25,7 +26,11 @@ def make_petition(slug: str = "save-the-bees", **over) -> Petition:
         lead_organisation=over.pop("lead_organisation", "Bee Alliance"),
         is_open=over.pop("is_open", True),
         is_embeddable_anywhere=over.pop("is_embeddable_anywhere", False),
+        counts_on=over.pop("counts_on", CountingPolicy.ON_SUBMISSION),
     )
+    if over.pop("holds_over_limit", False):
+        petition.holds_over_limit = True
+        db.session.commit()
     assert not over, f"unknown petition fields: {over}"
     for locale, fields in texts.items():
         set_petition_text(slug, locale, supported_locales=current_app.config["LOCALES"], **fields)
@@ -58,6 +63,12 @@ def signature_input(**over) -> SignatureInput:
 def sign(petition: Petition, partner: Partner | None = None, **over) -> SignOutcome:
     ip = over.pop("ip", "192.0.2.1")
     now = over.pop("now", None)
+    over_limit = over.pop("over_limit", False)
     return sign_petition(
-        petition.id, partner.id if partner else None, signature_input(**over), ip=ip, now=now
+        petition.id,
+        partner.id if partner else None,
+        signature_input(**over),
+        ip=ip,
+        now=now,
+        over_limit=over_limit,
     )

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .cli import register_cli
 from .config import ROOT, STATIC_DIR, TRANSLATIONS_DIR, load_settings, sqlalchemy_url
 from .errors import register_errorhandlers
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db, limiter, migrate
 from .i18n import discover_locales, select_locale
 from .models import UTCDateTime
 from .security import register_security
@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app)
     app.config.setdefault("LOCALES", discover_locales(TRANSLATIONS_DIR))
+    _configure_rate_limits(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -67,6 +68,19 @@ def _engine_options(app: Flask) -> dict[str, Any]:
     return options
 
 
+def _configure_rate_limits(app: Flask) -> None:
+    redis_url = app.config["REDIS_URL"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "widget")
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if redis_url:
+        # A Redis that hangs must not hang signing: give up fast and count in memory.
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+        )
+
+
 def _sqlite_pragmas(synchronous: str):
     def on_connect(dbapi_connection, connection_record) -> None:
         # WAL lets readers (the count) run beside the one writer; the busy timeout makes
@@ -96,6 +110,7 @@ def register_extensions(app: Flask) -> None:
     )
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    limiter.init_app(app)
 
 
 def _render_migration_type(type_, obj, autogen_context):

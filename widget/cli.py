@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import getpass
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import Flask, current_app
 
-from . import counting, demo, partners, petitions, snippets
+from . import counting, demo, fraud, partners, petitions, snippets, worker
 from .config import ROOT, TRANSLATIONS_DIR
 from .exceptions import WidgetError
+from .i18n import fill_source_catalogue
+from .models import CountingPolicy
 
 
 class IsoDateTime(click.ParamType):
@@ -55,7 +58,14 @@ petition_cli = click.Group("petition", help="Create and manage petitions.")
 @click.option("--lead", "lead_organisation", help="Lead organisation (offered as an opt-in).")
 @click.option("--open", "is_open", is_flag=True, help="Accept signatures at once.")
 @click.option("--anywhere", is_flag=True, help="Any website may embed it, not only partners.")
-def petition_create(slug, title, goal, locale, lead_organisation, is_open, anywhere):
+@click.option(
+    "--counts-on",
+    type=click.Choice([p.value for p in CountingPolicy]),
+    default=CountingPolicy.ON_SUBMISSION.value,
+    show_default=True,
+    help="Count a signature when it is submitted, or only once its email is confirmed.",
+)
+def petition_create(slug, title, goal, locale, lead_organisation, is_open, anywhere, counts_on):
     """Create a petition (a draft unless --open)."""
     petition = _run(
         petitions.create_petition,
@@ -67,6 +77,7 @@ def petition_create(slug, title, goal, locale, lead_organisation, is_open, anywh
         lead_organisation=lead_organisation,
         is_open=is_open,
         is_embeddable_anywhere=anywhere,
+        counts_on=CountingPolicy(counts_on),
     )
     click.echo(f"created petition {petition.slug} ({petition.status})")
 
@@ -111,8 +122,16 @@ def petition_close(slug, closes_at):
 @click.option("--lead", "lead_organisation", help="Lead organisation ('' removes it).")
 @click.option("--default-lang", "default_locale")
 @click.option("--anywhere/--partners-only", default=None, help="Who may embed the petition.")
-def petition_update(slug, goal, lead_organisation, default_locale, anywhere):
-    """Change a petition's goal, lead organisation, default language or embedding."""
+@click.option("--counts-on", type=click.Choice([p.value for p in CountingPolicy]))
+@click.option(
+    "--hold-over-limit/--refuse-over-limit",
+    default=None,
+    help="Over a rate limit: keep the signature for review, or refuse it with a message.",
+)
+def petition_update(
+    slug, goal, lead_organisation, default_locale, anywhere, counts_on, hold_over_limit
+):
+    """Change a petition's goal, lead organisation, language, embedding or trust settings."""
     _run(
         petitions.update_petition,
         slug,
@@ -120,6 +139,8 @@ def petition_update(slug, goal, lead_organisation, default_locale, anywhere):
         lead_organisation=lead_organisation,
         default_locale=default_locale,
         is_embeddable_anywhere=anywhere,
+        counts_on=CountingPolicy(counts_on) if counts_on else None,
+        holds_over_limit=hold_over_limit,
     )
     click.echo(f"petition {slug} updated")
 
@@ -260,6 +281,117 @@ def count_rebuild(slug):
     click.echo(f"{slug}: tallies rebuilt, count {total}")
 
 
+# --- mail ----------------------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One pass, then exit (for cron).")
+@click.option("--batch", default=50, show_default=True, help="Emails claimed at a time.")
+def worker_command(once, batch):
+    """Send queued email (and the one reminder to unconfirmed signers) with retries."""
+    if once:
+        report = worker.run_worker_once(batch=batch)
+        click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+        return
+    click.echo("mail worker running; Ctrl-C stops it")
+    worker.run_worker(batch=batch)
+
+
+# --- fraud ---------------------------------------------------------------------------
+
+fraud_cli = click.Group("fraud", help="Spot floods and take bad signatures out of the count.")
+
+
+def _criteria_options(command):
+    for option in reversed(
+        [
+            click.option("--ip-hash", help="An IP hash from `fraud trending --by ip`."),
+            click.option("--domain", "email_domain", help="Email domain, e.g. mailinator.com."),
+            click.option("--partner", help="Partner slug."),
+            click.option("--since", type=ISO, help="Signed at or after (ISO 8601)."),
+            click.option("--until", type=ISO, help="Signed before (ISO 8601)."),
+            click.option("--reason", required=True, help="Why: kept in the log."),
+            click.option("--by", "actor", help="Who does it (default: your user name)."),
+            click.option("--dry-run", is_flag=True, help="Only say how many would change."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _actor(actor: str | None) -> str:
+    return actor or getpass.getuser()
+
+
+@fraud_cli.command("trending")
+@click.argument("slug")
+@click.option("--by", type=click.Choice(fraud.TRENDING_BY), default="ip", show_default=True)
+@click.option("--since", type=ISO, help="Window start (default: an hour ago).")
+@click.option("--until", type=ISO, help="Window end (default: now).")
+@click.option("--top", default=20, show_default=True)
+def fraud_trending(slug, by, since, until, top):
+    """The IP hashes, email domains, partners or countries with the most signatures."""
+    since = since or datetime.now(UTC) - timedelta(hours=1)
+    rows = _run(fraud.trending, slug, by=by, since=since, until=until, top=top)
+    if not rows:
+        click.echo("no signatures in that window")
+    for key, n in rows:
+        click.echo(f"{n}\t{key}")
+
+
+@fraud_cli.command("invalidate")
+@click.argument("slug")
+@_criteria_options
+def fraud_invalidate(slug, ip_hash, email_domain, partner, since, until, reason, actor, dry_run):
+    """Take matching signatures out of the petition and the count (logged)."""
+    criteria = fraud.Criteria(ip_hash, email_domain, partner, since, until)
+    result = _run(
+        fraud.invalidate_signatures,
+        slug,
+        criteria,
+        reason=reason,
+        actor=_actor(actor),
+        dry_run=dry_run,
+    )
+    verb = "would invalidate" if dry_run else "invalidated"
+    click.echo(f"{verb} {result.matched} signatures ({result.counted} of them counted)")
+
+
+@fraud_cli.command("release")
+@click.argument("slug")
+@_criteria_options
+def fraud_release(slug, ip_hash, email_domain, partner, since, until, reason, actor, dry_run):
+    """Let held signatures (over a rate limit) into the count (logged)."""
+    criteria = fraud.Criteria(ip_hash, email_domain, partner, since, until)
+    result = _run(
+        fraud.release_held_signatures,
+        slug,
+        criteria,
+        reason=reason,
+        actor=_actor(actor),
+        dry_run=dry_run,
+    )
+    if dry_run:
+        click.echo(f"would release {result.matched} held signatures")
+    else:
+        click.echo(f"released {result.matched} held signatures ({result.counted} now counted)")
+
+
+@fraud_cli.command("log")
+@click.argument("slug")
+def fraud_log(slug):
+    """Every bulk action: when, who, what, why, how many."""
+    actions = _run(fraud.list_fraud_actions, slug)
+    if not actions:
+        click.echo("no bulk actions yet")
+    for a in actions:
+        criteria = " ".join(f"{k}={v}" for k, v in sorted(a.criteria.items()))
+        click.echo(
+            f"{a.created_at.isoformat(timespec='seconds')}\t{a.actor}\t{a.action}\t"
+            f"{a.affected}\t{criteria}\t{a.reason}"
+        )
+
+
 # --- demo ----------------------------------------------------------------------------
 
 
@@ -275,10 +407,15 @@ def demo_command():
 @click.command("run-demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def run_demo_command(host, port):
+@click.option(
+    "--mail/--no-mail",
+    default=True,
+    help="Run a console mail server on 127.0.0.1:8025 and the mail worker too.",
+)
+def run_demo_command(host, port, mail):
     """Seed the demo, then serve the widget and the demo partner pages until Ctrl-C."""
     demo.seed_demo(partner_origins=demo.DEFAULT_PARTNER_ORIGINS, supported_locales=_locales())
-    demo.serve_demo(current_app._get_current_object(), host=host, port=port)
+    demo.serve_demo(current_app._get_current_object(), host=host, port=port, with_mail=mail)
 
 
 # --- translations --------------------------------------------------------------------
@@ -301,7 +438,17 @@ def translate_extract():
 def translate_update():
     """Extract, then merge new strings into every catalogue."""
     translate_extract.callback()
-    _pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS_DIR), "--no-fuzzy-matching")
+    _pybabel(
+        "update",
+        "-i",
+        str(POT),
+        "-d",
+        str(TRANSLATIONS_DIR),
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
+    filled = fill_source_catalogue(TRANSLATIONS_DIR)
+    click.echo(f"en: {filled} new source strings copied; translate the other catalogues")
 
 
 @translate_cli.command("init")
@@ -318,7 +465,8 @@ def translate_compile():
 
 
 def register_cli(app: Flask) -> None:
-    for command in (petition_cli, partner_cli, count_cli, translate_cli):
+    for command in (petition_cli, partner_cli, count_cli, fraud_cli, translate_cli):
         app.cli.add_command(command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(run_demo_command)

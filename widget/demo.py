@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email
 import threading
 from dataclasses import dataclass
+from email import policy
 
 from flask import Flask
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from .models import Partner, Petition, PetitionStatus
 from .partner_site import PartnerPage, create_partner_site
 from .partners import add_partner, add_partner_origins
 from .petitions import create_petition, set_petition_text
+from .worker import run_worker
 
 DEMO_PETITION = "safe-online"
 DEFAULT_PARTNER_ORIGINS = {
@@ -117,8 +120,41 @@ def demo_pages() -> dict[str, list[PartnerPage]]:
     }
 
 
-def serve_demo(app: Flask, *, host: str, port: int) -> None:
+DEMO_SMTP_PORT = 8025
+
+
+class PrintMail:
+    """aiosmtpd handler: show each email on the console, so the demo's links can be used."""
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        print(f"\n----- email to {message['To']}: {message['Subject']}", flush=True)
+        print(message.get_content().rstrip(), flush=True)
+        print("-----", flush=True)
+        return "250 Message accepted"
+
+
+def start_demo_mail(app: Flask) -> threading.Event:
+    """A console mail server and the mail worker, in this process, for the demo only."""
+    from aiosmtpd.controller import Controller  # a dev dependency: only the demo needs it
+
+    controller = Controller(PrintMail(), hostname="127.0.0.1", port=DEMO_SMTP_PORT)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=DEMO_SMTP_PORT, SMTP_SECURITY="none")
+    app.config["WORKER_POLL_SECONDS"] = 1.0
+    stop = threading.Event()
+
+    def work() -> None:
+        with app.app_context():
+            run_worker(stop=stop)
+
+    threading.Thread(target=work, daemon=True).start()
+    return stop
+
+
+def serve_demo(app: Flask, *, host: str, port: int, with_mail: bool = True) -> None:
     """Run the widget and each demo partner's site (on its own origin) until Ctrl-C."""
+    stop_mail = start_demo_mail(app) if with_mail else None
     servers = []
     for slug, pages in demo_pages().items():
         origin = DEFAULT_PARTNER_ORIGINS[slug]
@@ -133,6 +169,8 @@ def serve_demo(app: Flask, *, host: str, port: int) -> None:
         for page in demo_pages()[slug]:
             print(f"Partner page:   {origin}{page.path}  ({page.title})", flush=True)
     print(f"Count (JSON):   {public}/api/v1/petitions/{DEMO_PETITION}", flush=True)
+    if with_mail:
+        print("Emails (confirmation links) are printed here as they are sent.", flush=True)
     widget = make_server(host, port, app, threaded=True)
     try:
         widget.serve_forever()
@@ -141,3 +179,5 @@ def serve_demo(app: Flask, *, host: str, port: int) -> None:
     finally:
         for server in servers:
             server.shutdown()
+        if stop_mail is not None:
+            stop_mail.set()

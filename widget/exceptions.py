@@ -31,3 +31,11 @@ class PetitionNotAccepting(WidgetError):
 
 class InvalidInput(WidgetError):
     """An operator gave a value the use case cannot accept (bad slug, origin ...)."""
+
+
+class RateLimited(WidgetError):
+    """Too many signatures from one network or partner, and the petition refuses them."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"petition {slug!r}: over the rate limit")
+        self.slug = slug

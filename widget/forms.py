@@ -104,7 +104,7 @@ class SignForm(FlaskForm):
         filters=[_collapse_spaces],
         validators=[
             DataRequired(_l("Please enter your first name.")),
-            Length(max=100, message=_l("Please use at most %(max)d characters.")),
+            Length(max=100, message=_l("This is too long (maximum %(max)d characters).")),
             validate_person_name,
         ],
         render_kw={"autocomplete": "given-name"},
@@ -114,7 +114,7 @@ class SignForm(FlaskForm):
         filters=[_collapse_spaces],
         validators=[
             DataRequired(_l("Please enter your last name.")),
-            Length(max=100, message=_l("Please use at most %(max)d characters.")),
+            Length(max=100, message=_l("This is too long (maximum %(max)d characters).")),
             validate_person_name,
         ],
         render_kw={"autocomplete": "family-name"},
@@ -124,7 +124,7 @@ class SignForm(FlaskForm):
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[
             DataRequired(_l("Please enter your email address.")),
-            Length(max=254, message=_l("Please use at most %(max)d characters.")),
+            Length(max=254, message=_l("This is too long (maximum %(max)d characters).")),
             validate_email_address,
         ],
         render_kw={"autocomplete": "email", "spellcheck": "false"},
@@ -140,7 +140,7 @@ class SignForm(FlaskForm):
         filters=[_collapse_spaces],
         validators=[
             Optional(),
-            Length(max=16, message=_l("Please use at most %(max)d characters.")),
+            Length(max=16, message=_l("This is too long (maximum %(max)d characters).")),
             validate_postcode,
         ],
         render_kw={"autocomplete": "postal-code"},

@@ -6,10 +6,12 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
@@ -65,10 +67,22 @@ class PetitionStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class CountingPolicy(enum.StrEnum):
+    """When a signature joins the count."""
+
+    ON_SUBMISSION = "submission"
+    ON_CONFIRMATION = "confirmation"
+
+
 class SignatureState(enum.StrEnum):
-    SIGNED = "signed"
+    SIGNED = "signed"  # submitted, email not confirmed yet
     CONFIRMED = "confirmed"
-    INVALIDATED = "invalidated"
+    HELD = "held"  # over a rate limit; kept out of the count until an operator decides
+    INVALIDATED = "invalidated"  # removed by an operator (fraud)
+    WITHDRAWN = "withdrawn"  # removed by the address owner ("this wasn't me")
+
+
+ACTIVE_STATES = frozenset({SignatureState.SIGNED, SignatureState.CONFIRMED})
 
 
 class Petition(db.Model):
@@ -85,6 +99,11 @@ class Petition(db.Model):
     default_locale: Mapped[str] = mapped_column(String(16), default="en")
     lead_organisation: Mapped[str | None] = mapped_column(String(200))
     is_embeddable_anywhere: Mapped[bool] = mapped_column(Boolean, default=False)
+    counts_on: Mapped[CountingPolicy] = mapped_column(
+        _str_enum(CountingPolicy), default=CountingPolicy.ON_SUBMISSION
+    )
+    # Over a rate limit: hold the signature for review (True) or refuse it (False).
+    holds_over_limit: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -112,6 +131,10 @@ class Petition(db.Model):
 
     def text_in(self, locale: str) -> PetitionText | None:
         return next((t for t in self.texts if t.locale == locale), None)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.counts_on == CountingPolicy.ON_CONFIRMATION
 
 
 class PetitionText(db.Model):
@@ -171,8 +194,12 @@ class PartnerOrigin(db.Model):
 
 class Signature(db.Model):
     __tablename__ = "signatures"
-    # One signature per person and petition; the canonical address decides "person".
-    __table_args__ = (UniqueConstraint("petition_id", "email_canonical"),)
+    __table_args__ = (
+        # One signature per person and petition; the canonical address decides "person".
+        UniqueConstraint("petition_id", "email_canonical"),
+        # Time windows of the fraud tools, the reminder sweep and exports.
+        Index("ix_signatures_petition_id_created_at", "petition_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id"))
@@ -181,13 +208,14 @@ class Signature(db.Model):
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254))
     email_canonical: Mapped[str] = mapped_column(String(254))
+    email_domain: Mapped[str] = mapped_column(String(254))
     country: Mapped[str] = mapped_column(String(2))
     postcode: Mapped[str | None] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(16))
     partner_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     lead_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     source_url: Mapped[str | None] = mapped_column(String(500))
-    ip_hash: Mapped[str | None] = mapped_column(String(32))
+    ip_hash: Mapped[str | None] = mapped_column(String(32), index=True)
     state: Mapped[SignatureState] = mapped_column(
         _str_enum(SignatureState), default=SignatureState.SIGNED
     )
@@ -195,10 +223,75 @@ class Signature(db.Model):
     # Set while the signature is part of the count; the tallies hold exactly these rows.
     counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duplicate_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # invalidated/withdrawn
 
     @property
     def is_counted(self) -> bool:
         return self.counted_at is not None
+
+
+class SignatureToken(db.Model):
+    """A secret link sent to the signer. Only its SHA-256 is stored: a copy of the
+    database cannot confirm or withdraw anyone's signature."""
+
+    __tablename__ = "signature_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(db.Model):
+    """An email written in the same transaction as what caused it, sent by the worker."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(16))
+    # What the template needs; a link's raw token lives here only until the mail is sent.
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    signature_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[OutboxStatus] = mapped_column(
+        _str_enum(OutboxStatus), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FraudAction(db.Model):
+    """One bulk action by an operator: who, when, why, on what, and how many."""
+
+    __tablename__ = "fraud_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(16))
+    criteria: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(200))
+    affected: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Tally(db.Model):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from .exceptions import InvalidInput, UnknownPetition
 from .extensions import db
 from .i18n import match_locale
-from .models import Petition, PetitionStatus, PetitionText, utcnow
+from .models import CountingPolicy, Petition, PetitionStatus, PetitionText, utcnow
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 TEXT_FIELDS = ("title", "summary", "body", "consent_statement")
@@ -50,6 +50,7 @@ def create_petition(
     lead_organisation: str | None = None,
     is_open: bool = False,
     is_embeddable_anywhere: bool = False,
+    counts_on: CountingPolicy = CountingPolicy.ON_SUBMISSION,
 ) -> Petition:
     """Create a petition (a draft unless ``is_open``) with its title in ``locale``."""
     check_slug(slug)
@@ -67,6 +68,7 @@ def create_petition(
         lead_organisation=lead_organisation or None,
         status=PetitionStatus.OPEN if is_open else PetitionStatus.DRAFT,
         is_embeddable_anywhere=is_embeddable_anywhere,
+        counts_on=counts_on,
         texts=[PetitionText(locale=locale, title=title.strip())],
     )
     db.session.add(petition)
@@ -107,8 +109,14 @@ def update_petition(
     lead_organisation: str | None = None,
     default_locale: str | None = None,
     is_embeddable_anywhere: bool | None = None,
+    counts_on: CountingPolicy | None = None,
+    holds_over_limit: bool | None = None,
 ) -> Petition:
-    """Change a petition's settings; None leaves a setting as it is."""
+    """Change a petition's settings; None leaves a setting as it is.
+
+    Changing the counting policy applies to signatures from now on; `count rebuild` is
+    not needed, because each signature remembers whether it was counted.
+    """
     petition = get_petition(slug)
     if goal is not None:
         if goal < 0:
@@ -122,6 +130,10 @@ def update_petition(
         petition.default_locale = default_locale
     if is_embeddable_anywhere is not None:
         petition.is_embeddable_anywhere = is_embeddable_anywhere
+    if counts_on is not None:
+        petition.counts_on = counts_on
+    if holds_over_limit is not None:
+        petition.holds_over_limit = holds_over_limit
     db.session.commit()
     return petition
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from .counting import add_to_tally, tally_key_for
 from .email_address import canonicalize_email
-from .exceptions import PetitionNotAccepting, UnknownPetition
+from .exceptions import PetitionNotAccepting, RateLimited, UnknownPetition
 from .extensions import db
-from .models import Petition, Signature, SignatureState, utcnow
+from .mail import enqueue_email
+from .models import ACTIVE_STATES, Petition, Signature, SignatureState, utcnow
+from .tokens import issue_token
+
+DUPLICATE_NOTICE_INTERVAL = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -37,16 +42,31 @@ class SignatureInput:
 
 class SignOutcome(enum.Enum):
     SIGNED = "signed"
+    HELD = "held"
     DUPLICATE = "duplicate"
     DISCARDED = "discarded"
 
 
+def network_of(ip: str) -> str:
+    """The address rate limits count by: the whole IPv4 address, the IPv6 /64 (one
+    customer's network: an IPv6 user can pick any address in it)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(address)
+
+
 def hash_ip(ip: str | None) -> str | None:
-    """Keyed hash of the client address: lets us spot floods without keeping the address."""
+    """Keyed hash of the client's network: spots floods without keeping the address."""
     if not ip:
         return None
     key = hashlib.sha256(b"ip-hash:" + current_app.secret_key.encode()).digest()
-    return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, network_of(ip).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def sign_petition(
@@ -55,13 +75,15 @@ def sign_petition(
     data: SignatureInput,
     *,
     ip: str | None = None,
+    over_limit: bool = False,
     now: datetime | None = None,
 ) -> SignOutcome:
-    """Record a signature and count it; a repeat of the same person is not counted again.
+    """Record a signature, count it if the petition says so, and queue its email.
 
-    Everything is prepared before the write so the transaction holds only the two
-    statements: SQLite admits one writer at a time, and a long write transaction is what
-    turns a spike into "database is locked".
+    A repeat of the same person is not counted again; the address owner gets at most
+    one "you already signed" email a day. Everything is prepared before the write so the
+    transaction holds only the inserts: SQLite admits one writer at a time, and a long
+    write transaction is what turns a spike into "database is locked".
     """
     now = now or utcnow()
     petition = db.session.get(Petition, petition_id)
@@ -72,13 +94,19 @@ def sign_petition(
     if data.honeypot:
         # Looks like success to the bot; nothing is stored.
         return SignOutcome.DISCARDED
+    if over_limit and not petition.holds_over_limit:
+        raise RateLimited(petition.slug)
+    held = over_limit
+    counted = not held and not petition.needs_confirmation
+    canonical = canonicalize_email(data.email)
     row = {
         "petition_id": petition_id,
         "partner_id": partner_id,
         "first_name": data.first_name,
         "last_name": data.last_name,
         "email": data.email,
-        "email_canonical": canonicalize_email(data.email),
+        "email_canonical": canonical,
+        "email_domain": canonical.rpartition("@")[2],
         "country": data.country,
         "postcode": data.postcode or None,
         "locale": data.locale,
@@ -86,18 +114,65 @@ def sign_petition(
         "lead_opt_in": data.lead_opt_in,
         "source_url": data.source_url,
         "ip_hash": hash_ip(ip),
-        "state": SignatureState.SIGNED,
+        "state": SignatureState.HELD if held else SignatureState.SIGNED,
         "created_at": now,
-        "counted_at": now,
+        "counted_at": now if counted else None,
     }
-    key = tally_key_for(partner_id, data.country)
     session = db.session
     try:
-        session.execute(insert(Signature).values(**row))
-        add_to_tally(session, petition_id=petition_id, key=key, delta=1, now=now)
+        signature_id = session.scalar(insert(Signature).values(**row).returning(Signature.id))
+        token = issue_token(session, signature_id, now)
+        enqueue_email(
+            session,
+            kind="confirm",
+            recipient=data.email,
+            locale=data.locale,
+            payload={"token": token},
+            signature_id=signature_id,
+            now=now,
+        )
+        if counted:
+            key = tally_key_for(partner_id, data.country)
+            add_to_tally(session, petition_id=petition_id, key=key, delta=1, now=now)
         session.commit()
     except IntegrityError:
         # The unique (petition, canonical email) index says this person signed already.
         session.rollback()
+        notify_duplicate(petition_id, canonical, now=now)
         return SignOutcome.DUPLICATE
-    return SignOutcome.SIGNED
+    return SignOutcome.HELD if held else SignOutcome.SIGNED
+
+
+def notify_duplicate(petition_id: int, email_canonical: str, *, now: datetime) -> bool:
+    """Tell the address owner they signed already, at most once a day; True if queued.
+
+    The page says nothing (it must not reveal who signed); the email goes to the address
+    on record, with a fresh confirmation link if the signature is not confirmed yet.
+    """
+    session = db.session
+    row = session.execute(
+        update(Signature)
+        .where(
+            Signature.petition_id == petition_id,
+            Signature.email_canonical == email_canonical,
+            Signature.state.in_([*ACTIVE_STATES, SignatureState.HELD]),
+            (Signature.duplicate_notified_at.is_(None))
+            | (Signature.duplicate_notified_at < now - DUPLICATE_NOTICE_INTERVAL),
+        )
+        .values(duplicate_notified_at=now)
+        .returning(Signature.id, Signature.email, Signature.locale)
+    ).first()
+    if row is None:
+        session.commit()
+        return False
+    enqueue_email(
+        session,
+        kind="duplicate",
+        recipient=row.email,
+        locale=row.locale,
+        payload={"token": issue_token(session, row.id, now)},
+        signature_id=row.id,
+        now=now,
+    )
+    session.commit()
+    return True

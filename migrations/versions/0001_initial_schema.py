@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 22:23:55.788024
+Create Date: 2026-11-28 22:50:21.114417
 
 """
 from alembic import op
@@ -38,10 +38,24 @@ def upgrade():
     sa.Column('default_locale', sa.String(length=16), nullable=False),
     sa.Column('lead_organisation', sa.String(length=200), nullable=True),
     sa.Column('is_embeddable_anywhere', sa.Boolean(), nullable=False),
+    sa.Column('counts_on', sa.Enum('submission', 'confirmation', name='countingpolicy', native_enum=False, length=16), nullable=False),
+    sa.Column('holds_over_limit', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_petitions')),
     sa.UniqueConstraint('slug', name=op.f('uq_petitions_slug'))
+    )
+    op.create_table('fraud_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('petition_id', sa.Integer(), nullable=False),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('criteria', sa.JSON(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('affected', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['petition_id'], ['petitions.id'], name=op.f('fk_fraud_actions_petition_id_petitions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fraud_actions'))
     )
     op.create_table('partner_origins',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -72,6 +86,7 @@ def upgrade():
     sa.Column('last_name', sa.String(length=100), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('email_canonical', sa.String(length=254), nullable=False),
+    sa.Column('email_domain', sa.String(length=254), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('postcode', sa.String(length=16), nullable=True),
     sa.Column('locale', sa.String(length=16), nullable=False),
@@ -79,17 +94,22 @@ def upgrade():
     sa.Column('lead_opt_in', sa.Boolean(), nullable=False),
     sa.Column('source_url', sa.String(length=500), nullable=True),
     sa.Column('ip_hash', sa.String(length=32), nullable=True),
-    sa.Column('state', sa.Enum('signed', 'confirmed', 'invalidated', name='signaturestate', native_enum=False, length=16), nullable=False),
+    sa.Column('state', sa.Enum('signed', 'confirmed', 'held', 'invalidated', 'withdrawn', name='signaturestate', native_enum=False, length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('counted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('duplicate_notified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_signatures_partner_id_partners')),
     sa.ForeignKeyConstraint(['petition_id'], ['petitions.id'], name=op.f('fk_signatures_petition_id_petitions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_signatures')),
     sa.UniqueConstraint('petition_id', 'email_canonical', name=op.f('uq_signatures_petition_id_email_canonical'))
     )
     with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signatures_ip_hash'), ['ip_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_signatures_partner_id'), ['partner_id'], unique=False)
+        batch_op.create_index('ix_signatures_petition_id_created_at', ['petition_id', 'created_at'], unique=False)
 
     op.create_table('tallies',
     sa.Column('petition_id', sa.Integer(), nullable=False),
@@ -101,18 +121,64 @@ def upgrade():
     sa.ForeignKeyConstraint(['petition_id'], ['petitions.id'], name=op.f('fk_tallies_petition_id_petitions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('petition_id', 'partner_key', 'country', 'shard', name=op.f('pk_tallies'))
     )
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('recipient', sa.String(length=254), nullable=False),
+    sa.Column('locale', sa.String(length=16), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('signature_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('pending', 'sent', 'failed', name='outboxstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['signature_id'], ['signatures.id'], name=op.f('fk_outbox_signature_id_signatures'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_signature_id'), ['signature_id'], unique=False)
+        batch_op.create_index('ix_outbox_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
+
+    op.create_table('signature_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('signature_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['signature_id'], ['signatures.id'], name=op.f('fk_signature_tokens_signature_id_signatures'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signature_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_signature_tokens_token_hash'))
+    )
+    with op.batch_alter_table('signature_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signature_tokens_signature_id'), ['signature_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('signature_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signature_tokens_signature_id'))
+
+    op.drop_table('signature_tokens')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_status_next_attempt_at')
+        batch_op.drop_index(batch_op.f('ix_outbox_signature_id'))
+
+    op.drop_table('outbox')
     op.drop_table('tallies')
     with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.drop_index('ix_signatures_petition_id_created_at')
         batch_op.drop_index(batch_op.f('ix_signatures_partner_id'))
+        batch_op.drop_index(batch_op.f('ix_signatures_ip_hash'))
 
     op.drop_table('signatures')
     op.drop_table('petition_texts')
     op.drop_table('partner_origins')
+    op.drop_table('fraud_actions')
     op.drop_table('petitions')
     op.drop_table('partners')
     # ### end Alembic commands ###

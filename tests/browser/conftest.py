@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import make_app
+from tests.conftest import free_port, make_app
 from tests.factories import make_partner, make_petition
 from widget.extensions import db
 from widget.partner_site import PartnerPage, create_partner_site
@@ -55,12 +54,6 @@ def artifacts() -> Path:
     """Screenshots the suite writes for people to look at (not compared by tests)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

@@ -54,9 +54,10 @@ def assert_fits(page, selector: str, timeout: float = 5.0) -> dict:
 
 
 def fill_form(frame, *, email="ada@example.org", country="FR", consent=True):
-    frame.get_by_label("First name", exact=True).fill("Ada")
-    frame.get_by_label("Last name", exact=True).fill("Lovelace")
-    frame.get_by_label("Email", exact=True).fill(email)
+    """Fill the form by field id, so it works in every language."""
+    frame.locator("#first_name").fill("Ada")
+    frame.locator("#last_name").fill("Lovelace")
+    frame.locator("#email").fill(email)
     frame.locator("#country").select_option(country)
     if consent:
         frame.locator("#consent").check()

@@ -1,5 +1,5 @@
 """One blueprint a module."""
 
-from . import api, embed
+from . import api, embed, links
 
-BLUEPRINTS = (embed.bp, api.bp)
+BLUEPRINTS = (embed.bp, api.bp, links.bp)

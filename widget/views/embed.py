@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from ..config import STATIC_DIR
 from ..counting import read_count
 from ..countries import country_choices, likely_country
 from ..embedding import WidgetContext, load_widget_context
-from ..exceptions import PetitionNotAccepting
+from ..exceptions import PetitionNotAccepting, RateLimited
 from ..forms import SignForm
 from ..i18n import text_direction
 from ..models import utcnow
+from ..ratelimits import is_over_signing_limit
 from ..security import is_same_origin_post, widget_csp
 from ..signing import SignatureInput, sign_petition
 
@@ -87,10 +89,28 @@ def _sign(slug: str, *, is_frame: bool):
             source_url=ctx.source_url,
             honeypot=form.website.data or "",
         )
+        over_limit = is_over_signing_limit(request.remote_addr, partner.slug if partner else None)
         try:
             sign_petition(
-                petition.id, partner.id if partner else None, data, ip=request.remote_addr
+                petition.id,
+                partner.id if partner else None,
+                data,
+                ip=request.remote_addr,
+                over_limit=over_limit,
             )
+        except RateLimited:
+            notice = _(
+                "Many signatures have come from your network in a short time. "
+                "Please wait a few minutes, then sign again."
+            )
+            return _render(
+                "embed/sign.html",
+                ctx,
+                is_frame=is_frame,
+                form=form,
+                count=read_count(petition),
+                notice=notice,
+            ), 429
         except PetitionNotAccepting:
             return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
         # A fresh read, so the total the signer sees includes their own signature.

@@ -1,0 +1,89 @@
+"""One reminder, ever; "you already signed" at most once a day; the page never tells."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.factories import make_petition, sign
+from widget.confirmation import confirm_signature, queue_reminders
+from widget.extensions import db
+from widget.mail import deliver_due_mail
+from widget.models import OutboxMessage, Signature, utcnow
+from widget.signing import SignOutcome
+from widget.worker import run_worker_once
+
+
+def kinds() -> list[str]:
+    db.session.expire_all()
+    return [m.kind for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+
+
+def test_one_reminder_after_the_delay_and_never_another(app, smtp):
+    petition = make_petition()
+    signed_at = utcnow() - timedelta(hours=app.config["REMINDER_AFTER_HOURS"] + 1)
+    sign(petition, email="late@example.org", now=signed_at)
+    sign(petition, email="fresh@example.org")
+    assert queue_reminders() == 1
+    assert queue_reminders() == 0
+    assert queue_reminders(now=utcnow() + timedelta(days=30)) == 1  # only "fresh", once
+    assert queue_reminders(now=utcnow() + timedelta(days=60)) == 0
+    deliver_due_mail(now=utcnow() + timedelta(days=61))
+    reminders = [m for m in smtp.messages if m["Subject"].startswith("Reminder")]
+    assert sorted(m["To"] for m in reminders) == ["fresh@example.org", "late@example.org"]
+    assert "/confirm" in reminders[0].get_content()
+
+
+def test_confirmed_signers_get_no_reminder(app, smtp):
+    petition = make_petition()
+    sign(petition, now=utcnow() - timedelta(days=5))
+    run_worker_once()
+    token = smtp.messages[0].get_content().split("/s/")[1].split("/")[0]
+    confirm_signature(token)
+    assert queue_reminders() == 0
+
+
+def test_two_workers_never_remind_twice(app):
+    petition = make_petition()
+    for i in range(30):
+        sign(petition, email=f"p{i}@example.org", now=utcnow() - timedelta(days=3))
+    db.session.remove()
+
+    def sweep(_):
+        with app.app_context():
+            try:
+                return queue_reminders()
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sum(pool.map(sweep, range(4))) == 30
+    assert kinds().count("reminder") == 30
+
+
+def test_repeat_signature_mails_the_address_on_record_at_most_daily(app, smtp):
+    petition = make_petition()
+    now = utcnow()
+    sign(petition, email="ada@example.org", first_name="Ada", now=now)
+    assert sign(petition, email="ADA+x@example.org", now=now) is SignOutcome.DUPLICATE
+    assert sign(petition, email="ada@example.org", now=now + timedelta(hours=3)) is (
+        SignOutcome.DUPLICATE
+    )
+    assert kinds() == ["confirm", "duplicate"]
+    sign(petition, email="ada@example.org", now=now + timedelta(hours=25))
+    assert kinds() == ["confirm", "duplicate", "duplicate"]
+    deliver_due_mail(now=now + timedelta(days=2))
+    notices = [m for m in smtp.messages if m["Subject"].startswith("You have already signed")]
+    assert [m["To"] for m in notices] == ["ada@example.org", "ada@example.org"]
+    body = notices[0].get_content()
+    assert "Hello Ada" in body and "/confirm" in body and "/withdraw" in body
+
+
+def test_no_duplicate_notice_for_a_withdrawn_signature(app):
+    petition = make_petition()
+    sign(petition, email="ada@example.org")
+    row = db.session.scalars(select(Signature)).one()
+    row.state = "withdrawn"
+    db.session.commit()
+    assert sign(petition, email="ada@example.org") is SignOutcome.DUPLICATE
+    assert kinds() == ["confirm"]

@@ -1,0 +1,245 @@
+"""Outbox: emails are written in the caller's transaction and sent later by the worker.
+
+Signing never waits on SMTP, and an SMTP outage delays mail without losing any: the
+row stays pending and is retried with a growing wait. Workers claim rows with a lease
+(FOR UPDATE SKIP LOCKED on PostgreSQL), so several can run without sending twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import OutboxMessage, OutboxStatus, Petition, Signature, utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=6)
+
+SUBJECTS = {
+    "confirm": _l("Please confirm your signature: %(title)s"),
+    "reminder": _l("Reminder: please confirm your signature: %(title)s"),
+    "duplicate": _l("You have already signed: %(title)s"),
+}
+
+
+def enqueue_email(
+    session: Session,
+    *,
+    kind: str,
+    recipient: str,
+    locale: str,
+    now: datetime,
+    payload: dict | None = None,
+    signature_id: int | None = None,
+) -> None:
+    """Add an email to the outbox inside the caller's transaction (it commits)."""
+    if kind not in SUBJECTS:
+        raise ValueError(f"unknown email kind {kind!r}")
+    session.execute(
+        insert(OutboxMessage).values(
+            kind=kind,
+            recipient=recipient,
+            locale=locale,
+            payload=payload or {},
+            signature_id=signature_id,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+class NothingToSend(Exception):
+    """The email's subject is gone (signature withdrawn, erased): drop the email."""
+
+
+def render_email(message: OutboxMessage) -> EmailMessage:
+    """The email as the recipient will read it, in their language."""
+    signature = db.session.get(Signature, message.signature_id) if message.signature_id else None
+    if signature is None:
+        raise NothingToSend(f"outbox {message.id}: its signature is gone")
+    petition = db.session.get(Petition, signature.petition_id)
+    config = current_app.config
+    base = config["PUBLIC_URL"].rstrip("/")
+    token = message.payload.get("token")
+    with force_locale(message.locale):
+        text = petition.text_in(message.locale) or petition.text_in(petition.default_locale)
+        values = {
+            "signature": signature,
+            "petition": petition,
+            "title": text.title,
+            "organiser": petition.lead_organisation,
+            "confirm_url": f"{base}/s/{token}/confirm" if token else None,
+            "withdraw_url": f"{base}/s/{token}/withdraw" if token else None,
+            "petition_url": f"{base}/p/{petition.slug}?lang={message.locale}",
+            "link_days": config["CONFIRM_LINK_DAYS"],
+        }
+        body = render_template(f"mail/{message.kind}.txt", **values)
+        subject = str(SUBJECTS[message.kind]) % {"title": text.title}
+    email = EmailMessage()
+    email["Subject"] = subject
+    email["From"] = config["MAIL_FROM"]
+    email["To"] = message.recipient
+    email["Date"] = format_datetime(utcnow())
+    email["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2].strip("> "))
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(body)
+    # After set_content, which replaces every Content-* header.
+    email["Content-Language"] = message.locale
+    return email
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+def deliver_due_mail(*, batch: int = 50, now: datetime | None = None) -> DeliveryReport:
+    """Claim up to ``batch`` due emails, send them, and record what happened to each."""
+    now = now or utcnow()
+    report = DeliveryReport()
+    ids = _claim(batch, now)
+    if not ids:
+        return report
+    try:
+        connection = _connect()
+    except (OSError, smtplib.SMTPException) as exc:
+        # The mail server is away: every claimed email waits for its next attempt.
+        for message_id in ids:
+            _record_failure(message_id, exc, now, report, permanent=False)
+        return report
+    try:
+        for message_id in ids:
+            _deliver_one(connection, message_id, now, report)
+    finally:
+        # Every message's fate is recorded already; a failed goodbye changes nothing.
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.quit()
+    return report
+
+
+def _claim(batch: int, now: datetime) -> list[int]:
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            (OutboxMessage.locked_until.is_(None)) | (OutboxMessage.locked_until < now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(batch)
+        # PostgreSQL: concurrent workers skip each other's rows; SQLite ignores this and
+        # serialises the whole statement instead.
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(due.scalar_subquery()),
+            (OutboxMessage.locked_until.is_(None)) | (OutboxMessage.locked_until < now),
+        )
+        .values(locked_until=now + LEASE)
+        .returning(OutboxMessage.id)
+    )
+    for attempt in range(5):
+        try:
+            ids = list(db.session.scalars(claim))
+            db.session.commit()
+            return sorted(ids)
+        except OperationalError:
+            # SQLite: another writer won the race for the lock; try again shortly.
+            db.session.rollback()
+            if attempt == 4:
+                raise
+    return []
+
+
+def _connect() -> smtplib.SMTP:
+    config = current_app.config
+    host, port, timeout = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_TIMEOUT"]
+    security = config["SMTP_SECURITY"]
+    if security == "ssl":
+        connection: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = smtplib.SMTP(host, port, timeout=timeout)
+        if security == "starttls":
+            connection.starttls(context=ssl.create_default_context())
+    if config["SMTP_USERNAME"]:
+        connection.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+    return connection
+
+
+def _deliver_one(connection, message_id: int, now: datetime, report: DeliveryReport) -> None:
+    message = db.session.get(OutboxMessage, message_id)
+    try:
+        email = render_email(message)
+        connection.send_message(email)
+    except NothingToSend as exc:
+        _record_failure(message_id, exc, now, report, permanent=True)
+        return
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
+        _record_failure(message_id, exc, now, report, permanent=True)
+        return
+    except smtplib.SMTPResponseException as exc:
+        _record_failure(message_id, exc, now, report, permanent=500 <= exc.smtp_code < 600)
+        return
+    except (OSError, smtplib.SMTPException) as exc:
+        _record_failure(message_id, exc, now, report, permanent=False)
+        return
+    # Sent: forget the link's raw token, keep the record that the mail went out.
+    message.status = OutboxStatus.SENT
+    message.sent_at = utcnow()
+    message.attempts += 1
+    message.locked_until = None
+    message.payload = {k: v for k, v in message.payload.items() if k != "token"}
+    db.session.commit()
+    report.sent += 1
+
+
+def _record_failure(
+    message_id: int, error: Exception, now: datetime, report: DeliveryReport, *, permanent: bool
+) -> None:
+    db.session.rollback()
+    message = db.session.get(OutboxMessage, message_id)
+    message.attempts += 1
+    message.locked_until = None
+    message.last_error = f"{type(error).__name__}: {error}"[:500]
+    if permanent or message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.FAILED
+        message.payload = {k: v for k, v in message.payload.items() if k != "token"}
+        report.failed += 1
+    else:
+        wait = min(timedelta(minutes=2 ** (message.attempts - 1)), MAX_BACKOFF)
+        message.next_attempt_at = now + wait * random.uniform(0.8, 1.2)
+        report.retrying += 1
+    report.errors.append(message.last_error)
+    # The error text can quote the address: logs get the kind of failure only.
+    log.warning("outbox %s: %s (attempt %s)", message_id, type(error).__name__, message.attempts)
+    db.session.commit()

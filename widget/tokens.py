@@ -1,0 +1,41 @@
+"""Secret links for signers: random, stored only as a hash, valid for a limited time."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import SignatureToken
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(session: Session, signature_id: int, now: datetime) -> str:
+    """Store a new token for the signature (in the caller's transaction); return it raw."""
+    raw = secrets.token_urlsafe(24)
+    days = current_app.config["CONFIRM_LINK_DAYS"]
+    session.execute(
+        insert(SignatureToken).values(
+            signature_id=signature_id,
+            token_hash=hash_token(raw),
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )
+    return raw
+
+
+def find_token(raw: str) -> SignatureToken | None:
+    if not raw or len(raw) > 100:
+        return None
+    return db.session.scalar(
+        select(SignatureToken).where(SignatureToken.token_hash == hash_token(raw))
+    )
