@@ -18,6 +18,6 @@ max_requests_jitter = 2000
 # Bound request line and header sizes; bodies are bounded by MAX_CONTENT_LENGTH.
 limit_request_line = 8190
 limit_request_fields = 100
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -65,7 +65,7 @@ def sign(petition: Petition, partner: Partner | None = None, **over) -> SignOutc
     now = over.pop("now", None)
     over_limit = over.pop("over_limit", False)
     return sign_petition(
-        petition.id,
+        petition,
         partner.id if partner else None,
         signature_input(**over),
         ip=ip,

@@ -33,7 +33,7 @@ def test_concurrent_signers_are_all_counted_exactly_once(app):
     def signer(i):
         return [
             sign_petition(
-                petition_id,
+                petition,
                 partner_id if k % 2 else None,
                 signature_input(email=f"t{i}-{k}@example.org", country="DE" if k % 3 else "FR"),
             )
@@ -56,7 +56,7 @@ def test_the_same_person_racing_themselves_is_counted_once(app):
 
     def signer(i):
         email = spellings[i % len(spellings)].format(i=i)
-        return sign_petition(petition_id, None, signature_input(email=email))
+        return sign_petition(petition, None, signature_input(email=email))
 
     outcomes = run_in_threads(app, signer, THREADS)
     assert outcomes.count(SignOutcome.SIGNED) == 1

@@ -91,3 +91,23 @@ def test_empty_petition_counts_zero(app):
     assert (snapshot.count, snapshot.partners, snapshot.countries) == (0, {}, {})
     assert snapshot.as_of == petition.created_at
     assert verify_count(petition.id) == []
+
+
+def test_without_redis_every_process_reads_its_own_count(app):
+    assert app.config["REDIS_URL"] is None
+    petition = make_petition()
+    assert read_count(petition).count == 0  # no Redis: nothing shared, nothing breaks
+
+
+def test_bulk_seeding_adds_counted_signatures_and_exact_tallies(app, runner):
+    petition = make_petition()
+    make_partner()
+    sign(petition)
+    result = runner.invoke(args=["count", "seed", "save-the-bees", "--signatures", "2500"])
+    assert result.exit_code == 0, result.output
+    assert "count now 2501" in result.output
+    snapshot = read_count(petition, fresh=True)
+    assert snapshot.count == 2501 and len(snapshot.countries) == 13
+    assert verify_count(petition.id) == []
+    again = runner.invoke(args=["count", "seed", "save-the-bees", "--signatures", "10"])
+    assert "count now 2511" in again.output

@@ -106,7 +106,7 @@ def test_a_duplicate_sees_the_same_thanks_and_is_not_counted(client, petition, p
         ("email", "not-an-address", "Please enter a valid email address"),
         ("email", "a@b.example\r\nBcc: x@y.example", "Please enter a valid email address"),
         ("country", "", "Please choose your country."),
-        ("country", "XX", "Not a valid choice"),
+        ("country", "XX", "Please choose your country from the list."),
         ("first_name", "x" * 101, "maximum 100 characters"),
         ("postcode", "1" * 17, "maximum 16 characters"),
         ("postcode", "<b>", "only letters, digits"),

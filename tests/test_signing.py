@@ -115,6 +115,6 @@ def test_partner_opt_in_needs_a_partner(app):
 
 def test_signature_without_partner_counts_as_direct(app):
     petition = make_petition()
-    sign_petition(petition.id, None, signature_input(country="IT"))
+    sign_petition(petition, None, signature_input(country="IT"))
     snapshot = read_count(petition, fresh=True)
     assert (snapshot.count, snapshot.direct, snapshot.partners) == (1, 1, {})

@@ -64,7 +64,14 @@ def _engine_options(app: Flask) -> dict[str, Any]:
         options.setdefault("max_overflow", 0)
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_timeout", 10)
-        options.setdefault("connect_args", {"connect_timeout": 5, "options": "-c timezone=utc"})
+        timeout_ms = app.config["DB_STATEMENT_TIMEOUT"] * 1000
+        options.setdefault(
+            "connect_args",
+            {
+                "connect_timeout": 5,
+                "options": f"-c timezone=utc -c statement_timeout={timeout_ms}",
+            },
+        )
     return options
 
 

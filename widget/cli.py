@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import click
 from flask import Flask, current_app
 
-from . import counting, demo, fraud, partners, petitions, snippets, worker
+from . import counting, demo, fraud, partners, petitions, seeding, snippets, worker
 from .config import ROOT, TRANSLATIONS_DIR
 from .exceptions import WidgetError
 from .i18n import fill_source_catalogue
@@ -390,6 +390,16 @@ def fraud_log(slug):
             f"{a.created_at.isoformat(timespec='seconds')}\t{a.actor}\t{a.action}\t"
             f"{a.affected}\t{criteria}\t{a.reason}"
         )
+
+
+@count_cli.command("seed")
+@click.argument("slug")
+@click.option("--signatures", "count", type=click.IntRange(min=1), required=True)
+@click.option("--days", default=30, show_default=True, help="Spread them over this many days.")
+def count_seed(slug, count, days):
+    """Bulk-add synthetic signatures (load tests only: never on a live campaign)."""
+    total = _run(seeding.seed_signatures, slug, count, days=days)
+    click.echo(f"{slug}: seeded {count}, count now {total}")
 
 
 # --- demo ----------------------------------------------------------------------------

@@ -57,6 +57,13 @@ SETTINGS: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "WIDGET_CACHE_SECONDS",
+        5.0,
+        "How long each app process reuses a petition's texts and settings and a partner's "
+        "origins; edits reach widgets served by other processes within this time.",
+        float,
+    ),
+    Setting(
         "COUNT_MAX_AGE",
         10,
         "Cache-Control max-age of the public count (stale-while-revalidate 2x, stale-if-error 6x).",
@@ -89,6 +96,12 @@ SETTINGS: tuple[Setting, ...] = (
         "DB_POOL_SIZE",
         5,
         "Connections each app process keeps open to PostgreSQL.",
+        int,
+    ),
+    Setting(
+        "DB_STATEMENT_TIMEOUT",
+        20,
+        "Seconds before PostgreSQL cancels a statement (below gunicorn's 30 s worker timeout).",
         int,
     ),
     Setting(
@@ -171,6 +184,9 @@ DEFAULTS: dict[str, Any] = {
     # Flask-WTF's session CSRF protects the (future) dashboard; the widget blueprint uses
     # the cookieless signed token instead and is exempted in the factory.
     "WTF_CSRF_TIME_LIMIT": None,
+    # Every validator message is ours (translated by Flask-Babel); loading WTForms' own
+    # catalogue on each request cost more than rendering the form.
+    "WTF_I18N_ENABLED": False,
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS_DIR),
     "SQLALCHEMY_ENGINE_OPTIONS": {},

@@ -90,7 +90,7 @@ def confirm_signature(raw_token: str, *, now: datetime | None = None) -> LinkTar
     changed = session.execute(update(Signature).where(*conditions).values(**values)).rowcount
     if changed and counts_now:
         key = tally_key_for(signature.partner_id, signature.country)
-        add_to_tally(session, petition_id=petition.id, key=key, delta=1, now=now)
+        add_to_tally(session.connection(), petition_id=petition.id, key=key, delta=1, now=now)
     session.commit()
     session.refresh(signature)
     return resolve_link(raw_token, now=now)
@@ -148,7 +148,7 @@ def end_signatures(ids_query, *, state: SignatureState, now: datetime) -> int:
         key = (petition_id, tally_key_for(partner_id, country))
         decrements[key] = decrements.get(key, 0) + 1
     for (petition_id, key), n in decrements.items():
-        add_to_tally(session, petition_id=petition_id, key=key, delta=-n, now=now)
+        add_to_tally(session.connection(), petition_id=petition_id, key=key, delta=-n, now=now)
     return len(uncounted) + rest
 
 
@@ -182,11 +182,11 @@ def queue_reminders(*, now: datetime | None = None) -> int:
         if not petition.is_accepting(now):
             continue
         enqueue_email(
-            session,
+            session.connection(),
             kind="reminder",
             recipient=row.email,
             locale=row.locale,
-            payload={"token": issue_token(session, row.id, now)},
+            payload={"token": issue_token(session.connection(), row.id, now)},
             signature_id=row.id,
             now=now,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -12,12 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
+from . import shared_cache
 from .extensions import db
 from .models import NO_PARTNER, Partner, Petition, Signature, Tally, utcnow
+from .petitions import get_petition
+
+TALLIES = Tally.__table__.c
+TOTAL = select(func.coalesce(func.sum(TALLIES.count), 0)).where(
+    TALLIES.petition_id == bindparam("petition_id")
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,18 @@ class CountSnapshot:
             "direct": self.direct,
         }
 
+    @classmethod
+    def from_json(cls, data: dict) -> CountSnapshot:
+        return cls(
+            slug=data["petition"],
+            count=data["count"],
+            goal=data["goal"],
+            as_of=datetime.fromisoformat(data["as_of"]),
+            partners=data["partners"],
+            countries=data["countries"],
+            direct=data["direct"],
+        )
+
     @property
     def etag(self) -> str:
         # Derived from the data alone, so every app process hands out the same validator.
@@ -56,37 +76,45 @@ class TallyKey:
     country: str
 
 
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _tally_upsert(dialect_name: str):
+    """INSERT … ON CONFLICT DO UPDATE for one shard, built once per dialect: the values
+    come as parameters, so SQLAlchemy compiles it once instead of on every signature."""
+    if dialect_name not in _UPSERTS:
+        postgres = dialect_name == "postgresql"
+        stmt = (postgresql if postgres else sqlite).insert(Tally.__table__)
+        # Clocks of different app processes disagree a little; never move updated_at back.
+        table = Tally.__table__.c
+        latest = (func.greatest if postgres else func.max)(
+            table.updated_at, stmt.excluded.updated_at
+        )
+        _UPSERTS[dialect_name] = stmt.on_conflict_do_update(
+            index_elements=[table.petition_id, table.partner_key, table.country, table.shard],
+            set_={"count": table.count + stmt.excluded.count, "updated_at": latest},
+        )
+    return _UPSERTS[dialect_name]
+
+
+_UPSERTS: dict = {}
 
 
 def add_to_tally(
-    session: Session, *, petition_id: int, key: TallyKey, delta: int, now: datetime
+    connection: Connection, *, petition_id: int, key: TallyKey, delta: int, now: datetime
 ) -> None:
     """Add ``delta`` to one random shard of the key, inside the caller's transaction."""
     shards = current_app.config["TALLY_SHARDS"]
     # Decrements go to shard 0: any shard of the key will do, the sum is what counts.
     shard = random.randrange(shards) if delta > 0 else 0
-    postgres = _is_postgres(session)
-    stmt = (
-        (postgresql if postgres else sqlite)
-        .insert(Tally)
-        .values(
-            petition_id=petition_id,
-            partner_key=key.partner_key,
-            country=key.country,
-            shard=shard,
-            count=delta,
-            updated_at=now,
-        )
+    connection.execute(
+        _tally_upsert(connection.dialect.name),
+        {
+            "petition_id": petition_id,
+            "partner_key": key.partner_key,
+            "country": key.country,
+            "shard": shard,
+            "count": delta,
+            "updated_at": now,
+        },
     )
-    # Clocks of different app processes disagree a little; never move updated_at back.
-    latest = (func.greatest if postgres else func.max)(Tally.updated_at, stmt.excluded.updated_at)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Tally.petition_id, Tally.partner_key, Tally.country, Tally.shard],
-        set_={"count": Tally.count + stmt.excluded.count, "updated_at": latest},
-    )
-    session.execute(stmt)
 
 
 def tally_key_for(partner_id: int | None, country: str) -> TallyKey:
@@ -94,20 +122,52 @@ def tally_key_for(partner_id: int | None, country: str) -> TallyKey:
 
 
 def read_count(petition: Petition, *, fresh: bool = False) -> CountSnapshot:
-    """Return the petition's count, reusing this process's copy for COUNT_CACHE_SECONDS."""
-    cache = _process_cache()
+    """The petition's count: this process's copy, else Redis's (if configured), else the
+    tallies; each copy lives COUNT_CACHE_SECONDS. ``fresh`` reads the tallies."""
     if not fresh:
-        hit = cache.get(petition.slug)
+        hit = cached_count(petition.slug)
         if hit is not None:
             return hit
-    snapshot = _query_snapshot(petition)
-    cache.put(petition.slug, snapshot)
-    return snapshot
+    return _refresh(petition)
+
+
+def count_including_latest(petition: Petition) -> CountSnapshot:
+    """The cached count with its total read afresh: a signer's thank-you page shows a
+    total that includes their own signature, for one cheap query."""
+    with db.engine.connect() as connection:
+        total = connection.scalar(TOTAL, {"petition_id": petition.id})
+    return dataclasses.replace(read_count(petition), count=total)
+
+
+def read_count_for_slug(slug: str) -> CountSnapshot:
+    """Like read_count, but a cached count needs no database query at all."""
+    hit = cached_count(slug)
+    if hit is not None:
+        return hit
+    return _refresh(get_petition(slug))
 
 
 def cached_count(slug: str) -> CountSnapshot | None:
-    """This process's unexpired copy of a count, without touching the database."""
-    return _process_cache().get(slug)
+    """An unexpired copy of a count (this process's, then Redis's), without the database."""
+    cache = _process_cache()
+    hit = cache.get(slug)
+    if hit is None:
+        hit = shared_cache.get_json(_shared_key(slug), CountSnapshot.from_json)
+        if hit is not None:
+            cache.put(slug, hit)
+    return hit
+
+
+def _refresh(petition: Petition) -> CountSnapshot:
+    snapshot = _query_snapshot(petition)
+    _process_cache().put(petition.slug, snapshot)
+    ttl = current_app.config["COUNT_CACHE_SECONDS"]
+    shared_cache.set_json(_shared_key(petition.slug), snapshot.as_json(), ttl)
+    return snapshot
+
+
+def _shared_key(slug: str) -> str:
+    return f"count:{slug}"
 
 
 def _query_snapshot(petition: Petition) -> CountSnapshot:
@@ -148,9 +208,11 @@ def _partner_slugs(ids: list[int]) -> dict[int, str]:
     return {partner_id: slug for partner_id, slug in rows}
 
 
-def forget_cached_counts() -> None:
-    """Drop this process's cached counts (after bulk changes, and between tests)."""
+def forget_cached_counts(*slugs: str) -> None:
+    """Drop cached counts (after bulk changes): this process's, and Redis's for ``slugs``."""
     _process_cache().clear()
+    for slug in slugs:
+        shared_cache.delete(_shared_key(slug))
 
 
 @dataclass
@@ -227,6 +289,9 @@ def rebuild_tallies(petition_id: int) -> int:
     For repairs after manual database edits: the signing path never needs it.
     """
     now = utcnow()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Counting millions of rows may outlast the per-statement limit meant for requests.
+        db.session.execute(text("SET LOCAL statement_timeout = 0"))
     counted = _counted_signatures(petition_id)
     db.session.execute(delete(Tally).where(Tally.petition_id == petition_id))
     db.session.add_all(
@@ -241,5 +306,6 @@ def rebuild_tallies(petition_id: int) -> int:
         for key, n in counted.items()
     )
     db.session.commit()
-    forget_cached_counts()
+    petition = db.session.get(Petition, petition_id)
+    forget_cached_counts(petition.slug)
     return sum(counted.values())

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.core import get_global
+from markupsafe import Markup
 
 # CLDR lists groupings and reserved codes (EU, Canary Islands ...) beside ISO 3166-1 ones.
 NOT_COUNTRIES = frozenset(
@@ -41,3 +42,29 @@ def likely_country(locale: str) -> str | None:
     subtags = get_global("likely_subtags").get(locale.split("_")[0].split("-")[0], "")
     region = subtags.rsplit("_", 1)[-1] if subtags.count("_") else ""
     return region if region in country_codes() else None
+
+
+@cache
+def option_tags(locale: str) -> tuple[tuple[str, Markup, Markup], ...]:
+    """Each country's <option>, plain and selected, rendered once per language.
+
+    Rendering 250 options through WTForms on every request was most of the form's cost.
+    """
+    return tuple(
+        (
+            code,
+            Markup('<option value="{}">{}</option>').format(code, name),
+            Markup('<option selected value="{}">{}</option>').format(code, name),
+        )
+        for code, name in country_choices(locale)
+    )
+
+
+@lru_cache(maxsize=512)
+def render_country_options(locale: str, selected: str | None) -> Markup:
+    # Cached per language and choice: a form shows one of a few preselected countries.
+    return Markup(
+        "".join(
+            chosen if code == selected else plain for code, plain, chosen in option_tags(locale)
+        )
+    )

@@ -16,6 +16,7 @@ from .models import Partner, Petition, PetitionStatus
 from .partner_site import PartnerPage, create_partner_site
 from .partners import add_partner, add_partner_origins
 from .petitions import create_petition, set_petition_text
+from .widget_cache import forget_widget_cache
 from .worker import run_worker
 
 DEMO_PETITION = "safe-online"
@@ -92,6 +93,7 @@ def seed_demo(*, partner_origins: dict[str, str], supported_locales: list[str]) 
         petition.status = PetitionStatus.OPEN
         petition.opens_at = petition.closes_at = None
         db.session.commit()
+        forget_widget_cache()
     for locale, fields in TEXTS.items():
         if locale in supported_locales:
             set_petition_text(DEMO_PETITION, locale, supported_locales=supported_locales, **fields)

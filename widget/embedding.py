@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from .exceptions import UnknownPartner, UnknownPetition
-from .extensions import db
 from .models import Partner, Petition, PetitionText
 from .origins import clean_source_url, origin_of
+from .partners import get_partner
+from .petitions import get_petition
+from .widget_cache import cached
 
 HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 DARK_TEXT, LIGHT_TEXT = "#111111", "#ffffff"
@@ -83,14 +83,14 @@ def load_widget_context(
     colour: str | None,
 ) -> WidgetContext:
     """Resolve a widget request; raise UnknownPetition / UnknownPartner."""
-    petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
-    if petition is None or not petition.texts:
+    petition = cached(("petition", slug), lambda: get_petition(slug))
+    if not petition.texts:
         raise UnknownPetition(slug)
-    partner = None
-    if partner_slug:
-        partner = db.session.scalar(select(Partner).where(Partner.slug == partner_slug))
-        if partner is None:
-            raise UnknownPartner(partner_slug)
+    partner = (
+        cached(("partner", partner_slug), lambda: get_partner(partner_slug))
+        if partner_slug
+        else None
+    )
     allowed = set(partner.origin_list) if partner else set()
 
     def is_allowed(origin: str | None) -> bool:

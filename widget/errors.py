@@ -5,9 +5,12 @@ from __future__ import annotations
 from flask import Flask, g, jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .exceptions import NotFound, UnknownPartner, UnknownPetition
+from .extensions import db
 from .i18n import text_direction
 from .security import widget_csp
 
@@ -17,6 +20,10 @@ MESSAGES = {
     404: _l("There is no page at this address. Please check the link."),
     405: _l("This address does not accept that kind of request."),
     413: _l("What you sent is too large. Please shorten it and try again."),
+    503: _l(
+        "The petition server is very busy and could not save this. "
+        "Please go back and try again in a minute."
+    ),
     500: _l("Something went wrong on our side. Please try again in a moment."),
 }
 TITLES = {
@@ -25,13 +32,18 @@ TITLES = {
     404: _l("Not found"),
     405: _l("Not allowed"),
     413: _l("Too large"),
+    503: _l("Please try again in a minute"),
     500: _l("Sorry, something went wrong"),
 }
 
 
 def _respond(status: int, message, title=None, sign_url: str | None = None):
     if request.path.startswith("/api/"):
-        return jsonify({"error": str(message), "status": status}), status
+        return (
+            jsonify({"error": str(message), "status": status}),
+            status,
+            {"Cache-Control": "no-store"},
+        )
     locale = str(get_locale())
     html = render_template(
         "errors/error.html",
@@ -72,7 +84,20 @@ def handle_internal_error(error: InternalServerError):
     return _respond(500, MESSAGES[500])
 
 
+def handle_database_unavailable(error: Exception):
+    """The database is down, restarting or out of connections: a clear 503, not a 500.
+
+    Nothing was committed (the transaction failed), so the signer is told to retry.
+    """
+    db.session.rollback()
+    body, status, headers = _respond(503, MESSAGES[503])
+    headers["Retry-After"] = "30"
+    return body, status, headers
+
+
 def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(NotFound, handle_not_found)
+    app.register_error_handler(DBAPIError, handle_database_unavailable)
+    app.register_error_handler(PoolTimeout, handle_database_unavailable)
     app.register_error_handler(InternalServerError, handle_internal_error)
     app.register_error_handler(HTTPException, handle_http_error)

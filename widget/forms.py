@@ -11,10 +11,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from markupsafe import Markup
+from wtforms import BooleanField, EmailField, StringField
 from wtforms.csrf.core import CSRF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import html_params
 
+from .countries import country_codes, render_country_options
 from .email_address import InvalidEmail, normalize_email
 
 TOKEN_SALT = "widget-sign-form-v1"
@@ -24,6 +27,20 @@ POSTCODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]*$")
 
 def _collapse_spaces(value: str | None) -> str | None:
     return " ".join(value.split()) if isinstance(value, str) else value
+
+
+class _LazyToken:
+    """A form token computed on first use (rendering), then kept."""
+
+    def __init__(self, make) -> None:
+        self._make, self._value = make, None
+
+    def __str__(self) -> str:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+    __html__ = __str__
 
 
 class SignedTokenCSRF(CSRF):
@@ -44,8 +61,11 @@ class SignedTokenCSRF(CSRF):
     def _binding(self) -> list:
         return [self.context.get("petition"), self.context.get("partner") or ""]
 
-    def generate_csrf_token(self, csrf_token_field) -> str:
-        return self._serializer().dumps([*self._binding(), secrets.token_urlsafe(6)])
+    def generate_csrf_token(self, csrf_token_field):
+        # Made only when a form is rendered: a successful POST never needs a new one.
+        return _LazyToken(
+            lambda: self._serializer().dumps([*self._binding(), secrets.token_urlsafe(6)])
+        )
 
     def validate_csrf_token(self, form, field) -> None:
         config = current_app.config
@@ -89,6 +109,24 @@ def validate_email_address(form, field) -> None:
         ) from exc
 
 
+def validate_country(form, field) -> None:
+    if field.data not in country_codes():
+        raise ValidationError(_l("Please choose your country from the list."))
+
+
+class CountrySelect:
+    """<select> of every country in the form's language, from pre-rendered options."""
+
+    def __call__(self, field, **attributes):
+        attributes.setdefault("id", field.id)
+        attributes["required"] = True
+        placeholder = Markup('<option value="">{}</option>').format(field.choose_label)
+        options = render_country_options(field.locale, field.data)
+        return Markup("<select {}>{}{}</select>").format(
+            Markup(html_params(name=field.name, **attributes)), placeholder, options
+        )
+
+
 def validate_postcode(form, field) -> None:
     if field.data and not POSTCODE_PATTERN.match(field.data):
         raise ValidationError(_l("Please use only letters, digits, spaces and hyphens."))
@@ -129,10 +167,10 @@ class SignForm(FlaskForm):
         ],
         render_kw={"autocomplete": "email", "spellcheck": "false"},
     )
-    country = SelectField(
+    country = StringField(
         _l("Country"),
-        validators=[InputRequired(_l("Please choose your country."))],
-        validate_choice=True,
+        validators=[InputRequired(_l("Please choose your country.")), validate_country],
+        widget=CountrySelect(),
         render_kw={"autocomplete": "country"},
     )
     postcode = StringField(
@@ -153,8 +191,9 @@ class SignForm(FlaskForm):
     # Honeypot: hidden from people (CSS and aria), filled in by naive bots.
     website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off"})
 
-    def set_country_choices(self, choices, preselect: str | None) -> None:
-        self.country.choices = [("", _l("Choose your country")), *choices]
-        self.country.validate_choice = True
+    def set_country_language(self, locale: str, preselect: str | None) -> None:
+        """Countries named in ``locale``; ``preselect`` chosen until the signer picks."""
+        self.country.locale = locale
+        self.country.choose_label = _l("Choose your country")
         if preselect and not self.is_submitted():
             self.country.data = preselect

@@ -128,7 +128,7 @@ def invalidate_signatures(
     affected = end_signatures(query, state=SignatureState.INVALIDATED, now=now)
     _log(petition, "invalidate", criteria, reason, actor, affected, now)
     db.session.commit()
-    forget_cached_counts()
+    forget_cached_counts(petition.slug)
     return BulkResult(affected, counted, dry_run=False)
 
 
@@ -175,10 +175,10 @@ def release_held_signatures(
         key = tally_key_for(partner_id, country)
         increments[key] = increments.get(key, 0) + 1
     for key, n in increments.items():
-        add_to_tally(session, petition_id=petition.id, key=key, delta=n, now=now)
+        add_to_tally(session.connection(), petition_id=petition.id, key=key, delta=n, now=now)
     _log(petition, "release", criteria, reason, actor, matched, now)
     session.commit()
-    forget_cached_counts()
+    forget_cached_counts(petition.slug)
     return BulkResult(matched, len(counted_rows), dry_run=False)
 
 

@@ -21,8 +21,8 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import OutboxMessage, OutboxStatus, Petition, Signature, utcnow
@@ -30,6 +30,7 @@ from .models import OutboxMessage, OutboxStatus, Petition, Signature, utcnow
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+INSERT_MESSAGE = insert(OutboxMessage.__table__)
 MAX_BACKOFF = timedelta(hours=6)
 
 SUBJECTS = {
@@ -40,7 +41,7 @@ SUBJECTS = {
 
 
 def enqueue_email(
-    session: Session,
+    connection: Connection,
     *,
     kind: str,
     recipient: str,
@@ -52,18 +53,19 @@ def enqueue_email(
     """Add an email to the outbox inside the caller's transaction (it commits)."""
     if kind not in SUBJECTS:
         raise ValueError(f"unknown email kind {kind!r}")
-    session.execute(
-        insert(OutboxMessage).values(
-            kind=kind,
-            recipient=recipient,
-            locale=locale,
-            payload=payload or {},
-            signature_id=signature_id,
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    connection.execute(
+        INSERT_MESSAGE,
+        {
+            "kind": kind,
+            "recipient": recipient,
+            "locale": locale,
+            "payload": payload or {},
+            "signature_id": signature_id,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
 
 

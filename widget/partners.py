@@ -9,10 +9,13 @@ from .exceptions import InvalidInput, UnknownPartner
 from .extensions import db
 from .models import Partner, PartnerOrigin
 from .origins import InvalidOrigin, normalize_origin
-from .petitions import check_slug
+from .petitions import check_slug, is_valid_slug
+from .widget_cache import forget_widget_cache
 
 
 def get_partner(slug: str) -> Partner:
+    if not is_valid_slug(slug):
+        raise UnknownPartner(slug)
     partner = db.session.scalar(select(Partner).where(Partner.slug == slug))
     if partner is None:
         raise UnknownPartner(slug)
@@ -62,6 +65,7 @@ def add_partner(
     )
     db.session.add(partner)
     db.session.commit()
+    forget_widget_cache()
     return partner
 
 
@@ -73,6 +77,7 @@ def add_partner_origins(slug: str, origins: list[str]) -> Partner:
         if origin not in known:
             partner.origins.append(PartnerOrigin(origin=origin))
     db.session.commit()
+    forget_widget_cache()
     return partner
 
 
@@ -82,4 +87,5 @@ def remove_partner_origins(slug: str, origins: list[str]) -> Partner:
     gone = set(_normalized_origins(origins))
     partner.origins = [o for o in partner.origins if o.origin not in gone]
     db.session.commit()
+    forget_widget_cache()
     return partner

@@ -11,6 +11,7 @@ from .exceptions import InvalidInput, UnknownPetition
 from .extensions import db
 from .i18n import match_locale
 from .models import CountingPolicy, Petition, PetitionStatus, PetitionText, utcnow
+from .widget_cache import forget_widget_cache
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 TEXT_FIELDS = ("title", "summary", "body", "consent_statement")
@@ -29,7 +30,14 @@ def check_locale(locale: str, supported: list[str]) -> str:
     return matched
 
 
+def is_valid_slug(slug: str | None) -> bool:
+    return bool(slug) and SLUG_PATTERN.match(slug) is not None
+
+
 def get_petition(slug: str) -> Petition:
+    # A slug that cannot exist never reaches the database (NUL bytes upset PostgreSQL).
+    if not is_valid_slug(slug):
+        raise UnknownPetition(slug)
     petition = db.session.scalar(select(Petition).where(Petition.slug == slug))
     if petition is None:
         raise UnknownPetition(slug)
@@ -73,6 +81,7 @@ def create_petition(
     )
     db.session.add(petition)
     db.session.commit()
+    forget_widget_cache()
     return petition
 
 
@@ -87,6 +96,7 @@ def open_petition(
     petition.opens_at = opens_at
     petition.closes_at = closes_at
     db.session.commit()
+    forget_widget_cache()
     return petition
 
 
@@ -99,6 +109,7 @@ def close_petition(slug: str, *, closes_at: datetime | None = None) -> Petition:
     else:
         petition.closes_at = closes_at
     db.session.commit()
+    forget_widget_cache()
     return petition
 
 
@@ -135,6 +146,7 @@ def update_petition(
     if holds_over_limit is not None:
         petition.holds_over_limit = holds_over_limit
     db.session.commit()
+    forget_widget_cache()
     return petition
 
 
@@ -159,4 +171,5 @@ def set_petition_text(
     if not text.title:
         raise InvalidInput("the title cannot be empty")
     db.session.commit()
+    forget_widget_cache()
     return text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from flask import Flask, url_for
@@ -44,8 +44,12 @@ def _plural_examples(locale: str) -> dict[str, int]:
     return examples
 
 
+@lru_cache(maxsize=64)
 def plural_templates(locale: str) -> dict[str, str]:
-    """The count sentence for each plural category, so frame.js can update it correctly."""
+    """The count sentence for each plural category, so frame.js can update it correctly.
+
+    Called with the request's own locale, which is what the translations below use.
+    """
     return {category: _count_template(n) for category, n in _plural_examples(locale).items()}
 
 
@@ -65,8 +69,9 @@ def register_template_helpers(app: Flask) -> None:
         # A content hash in the URL: assets are cached long and still change when edited.
         if filename not in versions:
             content = (STATIC_DIR / filename).read_bytes()
-            versions[filename] = hashlib.sha256(content).hexdigest()[:10]
-        return url_for("static", filename=filename, v=versions[filename])
+            digest = hashlib.sha256(content).hexdigest()[:10]
+            versions[filename] = url_for("static", filename=filename, v=digest)
+        return versions[filename]
 
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals.update(

@@ -8,27 +8,30 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from .extensions import db
 from .models import SignatureToken
+
+INSERT_TOKEN = insert(SignatureToken.__table__)
 
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue_token(session: Session, signature_id: int, now: datetime) -> str:
+def issue_token(connection: Connection, signature_id: int, now: datetime) -> str:
     """Store a new token for the signature (in the caller's transaction); return it raw."""
     raw = secrets.token_urlsafe(24)
     days = current_app.config["CONFIRM_LINK_DAYS"]
-    session.execute(
-        insert(SignatureToken).values(
-            signature_id=signature_id,
-            token_hash=hash_token(raw),
-            created_at=now,
-            expires_at=now + timedelta(days=days),
-        )
+    connection.execute(
+        INSERT_TOKEN,
+        {
+            "signature_id": signature_id,
+            "token_hash": hash_token(raw),
+            "created_at": now,
+            "expires_at": now + timedelta(days=days),
+        },
     )
     return raw
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,10 +78,14 @@ class Delay:
     def __init__(self, app) -> None:
         self.app = app
         self.seconds = 0.0
+        self.stopping = threading.Event()
 
     def __call__(self, environ, start_response):
-        if self.seconds and environ.get("PATH_INFO", "").startswith("/embed/"):
-            time.sleep(self.seconds)
+        held = self.seconds and environ.get("PATH_INFO", "").startswith("/embed/")
+        # Woken early when the test ends: answer without touching the (closed) database.
+        if held and self.stopping.wait(self.seconds):
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"stopping"]
         return self.app(environ, start_response)
 
 
@@ -120,6 +123,7 @@ def widget(database_url) -> Widget:
     server = Server(delay, port)
     widget = Widget(url, app, server, delay)
     yield widget
+    delay.stopping.set()
     for site in widget.sites:
         site.stop()
     server.stop()

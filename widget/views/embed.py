@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory
+import hashlib
+from functools import cache
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    get_template_attribute,
+    render_template,
+    request,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..config import STATIC_DIR
-from ..counting import read_count
-from ..countries import country_choices, likely_country
+from ..counting import count_including_latest, read_count
+from ..countries import likely_country
 from ..embedding import WidgetContext, load_widget_context
 from ..exceptions import PetitionNotAccepting, RateLimited
 from ..forms import SignForm
@@ -17,6 +28,7 @@ from ..models import utcnow
 from ..ratelimits import is_over_signing_limit
 from ..security import is_same_origin_post, widget_csp
 from ..signing import SignatureInput, sign_petition
+from ..widget_cache import page_cache
 
 bp = Blueprint("embed", __name__)
 
@@ -26,9 +38,23 @@ COUNTER_MAX_AGE = 60
 
 @bp.get("/embed.js")
 def embed_script():
-    response = send_from_directory(STATIC_DIR, "embed.js", max_age=EMBED_JS_MAX_AGE)
+    script = _embed_js()
+    response = current_app.response_class(script, mimetype="text/javascript")
+    response.set_etag(_embed_js_etag())
+    response.headers["Cache-Control"] = f"public, max-age={EMBED_JS_MAX_AGE}"
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return response.make_conditional(request)
+
+
+@cache
+def _embed_js() -> bytes:
+    # Every partner page loads it: read once per process, not from disk per request.
+    return (STATIC_DIR / "embed.js").read_bytes()
+
+
+@cache
+def _embed_js_etag() -> str:
+    return hashlib.sha256(_embed_js()).hexdigest()[:20]
 
 
 @bp.route("/embed/<slug>", methods=["GET", "POST"])
@@ -73,7 +99,7 @@ def _sign(slug: str, *, is_frame: bool):
         meta={"csrf_context": {"petition": petition.id, "partner": partner.slug if partner else ""}}
     )
     preselect = (partner.country if partner else None) or likely_country(locale)
-    form.set_country_choices(country_choices(locale), preselect)
+    form.set_country_language(locale, preselect)
     if not petition.is_accepting(utcnow()):
         return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
     if form.validate_on_submit():
@@ -92,7 +118,7 @@ def _sign(slug: str, *, is_frame: bool):
         over_limit = is_over_signing_limit(request.remote_addr, partner.slug if partner else None)
         try:
             sign_petition(
-                petition.id,
+                petition,
                 partner.id if partner else None,
                 data,
                 ip=request.remote_addr,
@@ -113,22 +139,62 @@ def _sign(slug: str, *, is_frame: bool):
             ), 429
         except PetitionNotAccepting:
             return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
-        # A fresh read, so the total the signer sees includes their own signature.
-        count = read_count(petition, fresh=True)
-        return _render("embed/thanks.html", ctx, is_frame=is_frame, count=count)
-    status = 422 if form.is_submitted() else 200
-    return _render(
-        "embed/sign.html", ctx, is_frame=is_frame, form=form, count=read_count(petition)
-    ), status
+        return _thanks(ctx, count_including_latest(petition), is_frame=is_frame, locale=locale)
+    if form.is_submitted():
+        return _render(
+            "embed/sign.html", ctx, is_frame=is_frame, form=form, count=read_count(petition)
+        ), 422
+    return _blank_form(ctx, form, is_frame=is_frame, locale=locale)
+
+
+TOKEN_SLOT = "__FORM_TOKEN__"
+COUNT_SLOT = "__SIGNATURE_COUNT__"
+
+
+def _thanks(ctx: WidgetContext, count, *, is_frame: bool, locale: str):
+    """The thank-you page: cached like the form, with this moment's count put in."""
+    key = ("thanks", request.full_path, locale, ctx.parent_origin, is_frame)
+
+    def render() -> str:
+        return _render("embed/thanks.html", ctx, is_frame=is_frame, count=COUNT_SLOT).get_data(
+            as_text=True
+        )
+
+    count_box = get_template_attribute("embed/_macros.html", "signature_count")(
+        count, locale, announce=True
+    )
+    html = page_cache().get_or_render(key, render).replace(COUNT_SLOT, str(count_box), 1)
+    return _respond_with(html, ctx)
+
+
+def _blank_form(ctx: WidgetContext, form: SignForm, *, is_frame: bool, locale: str):
+    """A fresh form: the page comes from the page cache, with this request's own token."""
+    token = str(form.token.current_token)
+    key = (request.full_path, locale, ctx.parent_origin, is_frame)
+
+    def render() -> str:
+        form.token.current_token = TOKEN_SLOT
+        response = _render(
+            "embed/sign.html", ctx, is_frame=is_frame, form=form, count=read_count(ctx.petition)
+        )
+        return response.get_data(as_text=True)
+
+    html = page_cache().get_or_render(key, render).replace(TOKEN_SLOT, token, 1)
+    return _respond_with(html, ctx)
+
+
+def _respond_with(html: str, ctx: WidgetContext):
+    response = current_app.make_response(html)
+    response.headers["Content-Security-Policy"] = widget_csp(
+        ctx.frame_ancestors, (_accent_css(ctx),) if ctx.accent else ()
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _render(template: str, ctx: WidgetContext, *, is_frame: bool, **values):
     locale = str(get_locale())
-    accent_css = (
-        f":root{{--accent:{ctx.accent.background};--accent-text:{ctx.accent.text}}}"
-        if ctx.accent
-        else None
-    )
+    accent_css = _accent_css(ctx) if ctx.accent else None
     html = render_template(
         template,
         ctx=ctx,
@@ -140,9 +206,8 @@ def _render(template: str, ctx: WidgetContext, *, is_frame: bool, **values):
         public_url=current_app.config["PUBLIC_URL"].rstrip("/"),
         **values,
     )
-    response = current_app.make_response(html)
-    response.headers["Content-Security-Policy"] = widget_csp(
-        ctx.frame_ancestors, (accent_css,) if accent_css else ()
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _respond_with(html, ctx)
+
+
+def _accent_css(ctx: WidgetContext) -> str:
+    return f":root{{--accent:{ctx.accent.background};--accent-text:{ctx.accent.text}}}"

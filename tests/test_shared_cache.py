@@ -1,0 +1,56 @@
+"""The count cached in Redis for every app process (when REDIS_URL is set)."""
+
+import uuid
+
+from sqlalchemy import event
+
+from tests.conftest import TEST_REDIS_URL, free_port, make_app
+from tests.factories import make_petition, sign
+from widget.counting import read_count, read_count_for_slug
+from widget.extensions import db
+from widget.petitions import get_petition
+
+
+def test_redis_down_costs_nothing_but_the_cache(database_url):
+    app = make_app(database_url, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    with app.app_context():
+        petition = make_petition()
+        sign(petition)
+        assert read_count(petition, fresh=True).count == 1
+        assert app.test_client().get("/api/v1/petitions/save-the-bees").get_json()["count"] == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+if TEST_REDIS_URL:  # a real Redis server is needed; CI provides one
+
+    def test_one_process_reads_the_tallies_and_the_others_use_its_copy(database_url):
+        settings = {
+            "REDIS_URL": TEST_REDIS_URL,
+            "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex}",
+            "COUNT_CACHE_SECONDS": 30,
+        }
+        first, second = make_app(database_url, **settings), make_app(database_url, **settings)
+        with first.app_context():
+            petition = make_petition()
+            sign(petition)
+            assert read_count(petition).count == 1
+            sign(petition)
+            db.session.remove()
+        with second.app_context():
+            statements = []
+            listen = lambda *args: statements.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listen)
+            snapshot = read_count_for_slug("save-the-bees")
+            event.remove(db.engine, "before_cursor_execute", listen)
+            # The copy the first process put in Redis: no query, and (by design) 1, not 2.
+            assert (snapshot.count, statements) == (1, [])
+            assert read_count(get_petition("save-the-bees"), fresh=True).count == 2
+            db.session.remove()
+        with first.app_context():
+            first.extensions["count_cache"].clear()
+            assert read_count_for_slug("save-the-bees").count == 2  # the refreshed copy
+            db.session.remove()
+        for app in (first, second):
+            with app.app_context():
+                db.engine.dispose()

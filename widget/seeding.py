@@ -1,0 +1,104 @@
+"""Fast bulk seeding of synthetic signatures, for load tests and benchmarks.
+
+Rows go straight to the database (COPY on PostgreSQL, one executemany per chunk on
+SQLite), then the tallies are rebuilt from them: millions of rows in minutes, where the
+signing path would take hours. Never point this at a live campaign's database.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from .counting import rebuild_tallies
+from .extensions import db
+from .models import Partner, Signature, SignatureState, utcnow
+from .petitions import get_petition
+
+CHUNK = 50_000
+COLUMNS = (
+    "petition_id",
+    "partner_id",
+    "first_name",
+    "last_name",
+    "email",
+    "email_canonical",
+    "email_domain",
+    "country",
+    "locale",
+    "partner_opt_in",
+    "lead_opt_in",
+    "state",
+    "created_at",
+    "counted_at",
+)
+COUNTRIES = ("DE", "FR", "IT", "ES", "PL", "NL", "BE", "AT", "SE", "CZ", "PT", "IE", "GR")
+
+
+def seed_signatures(slug: str, count: int, *, days: int = 30) -> int:
+    """Add ``count`` synthetic, counted signatures spread over partners, countries and
+    the last ``days`` days; return the petition's new total."""
+    petition = get_petition(slug)
+    partner_ids = list(db.session.scalars(select(Partner.id).order_by(Partner.id))) or [None]
+    start = db.session.scalar(select(func.count()).select_from(Signature)) or 0
+    now = utcnow()
+    rows = _rows(petition.id, partner_ids, start, count, now, days)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Bulk work may take minutes: lift the per-statement limit for this transaction only.
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        _copy_postgres(connection, rows)
+    else:
+        _insert_sqlite(connection, rows)
+    db.session.commit()
+    return rebuild_tallies(petition.id)
+
+
+def _rows(petition_id, partner_ids, start, count, now: datetime, days: int):
+    spread = max(days, 1) * 86_400
+    for n in range(start, start + count):
+        email = f"seed-{n}@seed.example"
+        at = now - timedelta(seconds=(n * 7919) % spread)
+        yield (
+            petition_id,
+            partner_ids[n % len(partner_ids)],
+            "Seed",
+            f"Signer {n}",
+            email,
+            email,
+            "seed.example",
+            COUNTRIES[n % len(COUNTRIES)],
+            "en",
+            n % 3 == 0,
+            n % 5 == 0,
+            SignatureState.SIGNED.value,
+            at,
+            at,
+        )
+
+
+def _copy_postgres(connection, rows) -> None:
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        sql = f"COPY signatures ({', '.join(COLUMNS)}) FROM STDIN"
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _insert_sqlite(connection, rows) -> None:
+    raw = connection.connection.driver_connection
+    placeholders = ", ".join("?" for _ in COLUMNS)
+    sql = f"INSERT INTO signatures ({', '.join(COLUMNS)}) VALUES ({placeholders})"
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        # SQLite stores our UTC timestamps as naive text (see models.UTCDateTime).
+        raw.executemany(
+            sql,
+            [(*r[:12], _naive(r[12]), _naive(r[13])) for r in chunk],
+        )
+
+
+def _naive(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's own SQLite format
