@@ -32,7 +32,7 @@ class Gunicorn:
     def __init__(self, settings: dict, workers: int = 2) -> None:
         self.port = free_port()
         log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"gunicorn-{self.port}.log"
-        self.log = log_path.open("w")  # noqa: SIM115 (the server outlives this method)
+        self.log = log_path.open("w")
         env = {**os.environ, **{k: str(v) for k, v in settings.items()}}
         env.update(
             GUNICORN_BIND=f"127.0.0.1:{self.port}",
