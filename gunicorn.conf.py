@@ -19,5 +19,7 @@ max_requests_jitter = 2000
 limit_request_line = 8190
 limit_request_fields = 100
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# No client IP addresses, query strings or email-link tokens in the access log.
+logger_class = "widget.gunicorn_logging.RedactingLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

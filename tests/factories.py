@@ -66,7 +66,7 @@ def sign(petition: Petition, partner: Partner | None = None, **over) -> SignOutc
     over_limit = over.pop("over_limit", False)
     return sign_petition(
         petition,
-        partner.id if partner else None,
+        partner,
         signature_input(**over),
         ip=ip,
         now=now,

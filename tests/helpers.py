@@ -7,8 +7,12 @@ import time
 
 from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
 
+from widget.consent import fingerprint, statements_for
+from widget.extensions import db
 from widget.forms import TOKEN_SALT
+from widget.models import Partner, Petition
 
 TOKEN_PATTERN = re.compile(r'name="token" type="hidden" value="([^"]+)"')
 
@@ -53,6 +57,10 @@ class OldSerializer(URLSafeTimedSerializer):
         return signer
 
 
-def token_signed(petition_id: int, partner: str, *, age: float = 60) -> str:
+def token_signed(petition_id: int, partner: str, *, age: float = 60, locale: str = "en") -> str:
+    """A token like the form's own, bound to what the form shows, minted ``age`` s ago."""
+    petition = db.session.get(Petition, petition_id)
+    partner_model = db.session.scalar(select(Partner).where(Partner.slug == partner))
+    wording = fingerprint(statements_for(petition, partner_model, locale))
     serializer = OldSerializer(current_app.secret_key, salt=TOKEN_SALT, age=age)
-    return serializer.dumps([petition_id, partner, "nonce"])
+    return serializer.dumps([petition_id, partner, wording, "nonce"])

@@ -28,13 +28,13 @@ def run_in_threads(app, job, n):
 
 def test_concurrent_signers_are_all_counted_exactly_once(app):
     petition, partner = make_petition(), make_partner()
-    petition_id, partner_id = petition.id, partner.id
+    petition_id = petition.id
 
     def signer(i):
         return [
             sign_petition(
                 petition,
-                partner_id if k % 2 else None,
+                partner if k % 2 else None,
                 signature_input(email=f"t{i}-{k}@example.org", country="DE" if k % 3 else "FR"),
             )
             for k in range(PER_THREAD)

@@ -111,9 +111,9 @@ def test_unknown_link_gets_a_clear_404(client, app):
     assert client.post("/s/not-a-real-token/withdraw").status_code == 404
 
 
-def test_this_wasnt_me_withdraws_and_uncounts(client, app, smtp):
+def test_this_wasnt_me_withdraws_uncounts_and_erases(client, app, smtp):
     petition = make_petition()
-    links = signed_and_mailed(petition, smtp)
+    links = signed_and_mailed(petition, smtp, email="victim@example.org", first_name="Mallory")
     assert read_count(petition, fresh=True).count == 1
     page = client.get(f"/s/{links['withdraw']}/withdraw")
     assert "Withdraw this signature?" in page.get_data(as_text=True)
@@ -121,14 +121,13 @@ def test_this_wasnt_me_withdraws_and_uncounts(client, app, smtp):
     done = client.post(f"/s/{links['withdraw']}/withdraw")
     assert "has been withdrawn" in done.get_data(as_text=True)
     row = signature()
-    assert row.state == SignatureState.WITHDRAWN and row.counted_at is None and row.ended_at
+    assert row.state == SignatureState.ERASED and row.counted_at is None and row.ended_at
+    assert (row.first_name, row.email) == ("", "")
     assert read_count(petition, fresh=True).count == 0
     assert verify_count(petition.id) == []
-    # Neither link brings it back.
-    assert "has been removed" in client.post(f"/s/{links['confirm']}/confirm").get_data(
-        as_text=True
-    )
-    assert withdraw_signature(links["withdraw"]).status is LinkStatus.ENDED
+    # The links die with the data: neither brings anything back.
+    assert client.post(f"/s/{links['confirm']}/confirm").status_code == 404
+    assert withdraw_signature(links["withdraw"]).status is LinkStatus.UNKNOWN
     assert read_count(petition, fresh=True).count == 0
 
 

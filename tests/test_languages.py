@@ -80,3 +80,11 @@ def test_numbers_and_plurals_follow_the_locale(app, client, locale, expected):
 def test_country_preselected_from_the_language(client, petition, locale, country):
     html = client.get(f"/p/save-the-bees?lang={locale}").get_data(as_text=True)
     assert f'<option selected value="{country}">' in html
+
+
+@pytest.mark.parametrize("locale", EU_LANGUAGES)
+def test_privacy_page_in_every_language(client, petition, locale):
+    html = client.get(f"/p/save-the-bees/privacy?lang={locale}").get_data(as_text=True)
+    assert f'<html lang="{locale}"' in html
+    assert f"<h1>{translated(locale, 'How your data is used')}</h1>" in html
+    assert translated(locale, "Your rights") in html

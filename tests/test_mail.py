@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.conftest import free_port
 from tests.factories import make_partner, make_petition, sign
 from widget.extensions import db
-from widget.mail import SUBJECTS, deliver_due_mail
+from widget.mail import SUBJECTS, deliver_due_messages
 from widget.models import OutboxMessage, OutboxStatus, Signature, SignatureToken, utcnow
 from widget.petitions import get_petition
 from widget.worker import run_worker_once
@@ -70,7 +70,7 @@ def test_smtp_down_delays_mail_but_loses_nothing(app):
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_TIMEOUT=2)
     petition = make_petition()
     sign(petition, email="ada@example.org")
-    report = deliver_due_mail()
+    report = deliver_due_messages()
     assert (report.sent, report.retrying) == (0, 1)
     (message,) = outbox()
     assert message.status == OutboxStatus.PENDING and message.attempts == 1
@@ -86,11 +86,11 @@ def test_mail_goes_out_when_smtp_comes_back(app, smtp):
     app.config["SMTP_PORT"] = free_port()
     petition = make_petition()
     sign(petition, email="ada@example.org")
-    assert deliver_due_mail().retrying == 1
+    assert deliver_due_messages().retrying == 1
     app.config["SMTP_PORT"] = real_port
-    assert deliver_due_mail().claimed == 0  # not due yet: it waits its turn
+    assert deliver_due_messages().claimed == 0  # not due yet: it waits its turn
     later = utcnow() + timedelta(minutes=5)
-    assert deliver_due_mail(now=later).sent == 1
+    assert deliver_due_messages(now=later).sent == 1
     assert [m["To"] for m in smtp.messages] == ["ada@example.org"]
 
 
@@ -98,7 +98,7 @@ def test_a_refused_recipient_fails_at_once(app, smtp):
     smtp.refused.add("nobody@example.org")
     petition = make_petition()
     sign(petition, email="nobody@example.org")
-    report = deliver_due_mail()
+    report = deliver_due_messages()
     assert report.failed == 1
     (message,) = outbox()
     assert message.status == OutboxStatus.FAILED and "token" not in message.payload
@@ -110,7 +110,7 @@ def test_gives_up_after_max_attempts(app):
     sign(petition)
     when = utcnow()
     for _ in range(3):
-        deliver_due_mail(now=when)
+        deliver_due_messages(now=when)
         when += timedelta(hours=7)
     (message,) = outbox()
     assert (message.status, message.attempts) == (OutboxStatus.FAILED, 3)
@@ -129,7 +129,7 @@ def test_concurrent_workers_send_each_mail_exactly_once(app, smtp, workers):
         with app.app_context():
             sent = 0
             while True:
-                report = deliver_due_mail(batch=3)
+                report = deliver_due_messages(batch=3)
                 sent += report.sent
                 if report.claimed == 0:
                     db.session.remove()

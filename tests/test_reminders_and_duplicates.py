@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.factories import make_petition, sign
 from widget.confirmation import confirm_signature, queue_reminders
 from widget.extensions import db
-from widget.mail import deliver_due_mail
+from widget.mail import deliver_due_messages
 from widget.models import OutboxMessage, Signature, utcnow
 from widget.signing import SignOutcome
 from widget.worker import run_worker_once
@@ -28,7 +28,7 @@ def test_one_reminder_after_the_delay_and_never_another(app, smtp):
     assert queue_reminders() == 0
     assert queue_reminders(now=utcnow() + timedelta(days=30)) == 1  # only "fresh", once
     assert queue_reminders(now=utcnow() + timedelta(days=60)) == 0
-    deliver_due_mail(now=utcnow() + timedelta(days=61))
+    deliver_due_messages(now=utcnow() + timedelta(days=61))
     reminders = [m for m in smtp.messages if m["Subject"].startswith("Reminder")]
     assert sorted(m["To"] for m in reminders) == ["fresh@example.org", "late@example.org"]
     assert "/confirm" in reminders[0].get_content()
@@ -72,7 +72,7 @@ def test_repeat_signature_mails_the_address_on_record_at_most_daily(app, smtp):
     assert kinds() == ["confirm", "duplicate"]
     sign(petition, email="ada@example.org", now=now + timedelta(hours=25))
     assert kinds() == ["confirm", "duplicate", "duplicate"]
-    deliver_due_mail(now=now + timedelta(days=2))
+    deliver_due_messages(now=now + timedelta(days=2))
     notices = [m for m in smtp.messages if m["Subject"].startswith("You have already signed")]
     assert [m["To"] for m in notices] == ["ada@example.org", "ada@example.org"]
     body = notices[0].get_content()

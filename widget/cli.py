@@ -10,7 +10,18 @@ from datetime import UTC, datetime, timedelta
 import click
 from flask import Flask, current_app
 
-from . import counting, demo, fraud, partners, petitions, seeding, snippets, worker
+from . import (
+    counting,
+    demo,
+    exports,
+    fraud,
+    partners,
+    petitions,
+    privacy,
+    seeding,
+    snippets,
+    worker,
+)
 from .config import ROOT, TRANSLATIONS_DIR
 from .exceptions import WidgetError
 from .i18n import fill_source_catalogue
@@ -128,8 +139,24 @@ def petition_close(slug, closes_at):
     default=None,
     help="Over a rate limit: keep the signature for review, or refuse it with a message.",
 )
+@click.option("--controller", help="Who is responsible for the data (name, address).")
+@click.option("--privacy-contact", help="Email address for data protection questions.")
+@click.option(
+    "--retention-days",
+    type=click.IntRange(min=0),
+    help="Days after the end before personal data is anonymised.",
+)
 def petition_update(
-    slug, goal, lead_organisation, default_locale, anywhere, counts_on, hold_over_limit
+    slug,
+    goal,
+    lead_organisation,
+    default_locale,
+    anywhere,
+    counts_on,
+    hold_over_limit,
+    controller,
+    privacy_contact,
+    retention_days,
 ):
     """Change a petition's goal, lead organisation, language, embedding or trust settings."""
     _run(
@@ -141,6 +168,9 @@ def petition_update(
         is_embeddable_anywhere=anywhere,
         counts_on=CountingPolicy(counts_on) if counts_on else None,
         holds_over_limit=hold_over_limit,
+        controller=controller,
+        privacy_contact=privacy_contact,
+        retention_days=retention_days,
     )
     click.echo(f"petition {slug} updated")
 
@@ -168,6 +198,16 @@ def petition_set_text(slug, locale, title, summary, body, body_file, consent_sta
         consent_statement=consent_statement,
     )
     click.echo(f"petition {slug}: text in {locale} saved")
+
+
+@petition_cli.command("add-organisation")
+@click.argument("slug")
+@click.argument("organisation")
+@click.option("--name", required=True)
+def petition_add_organisation(slug, organisation, name):
+    """Name another organisation on the petition, with an opt-in box of its own."""
+    _run(petitions.add_organisation, slug, organisation, name=name)
+    click.echo(f"{slug}: signers may now opt in to {name}")
 
 
 # --- partners ------------------------------------------------------------------------
@@ -227,6 +267,22 @@ def partner_remove_origin(slug, origins):
     click.echo(f"{partner.slug}: {' '.join(partner.origin_list) or 'no origins'}")
 
 
+@partner_cli.command("webhook")
+@click.argument("slug")
+@click.option("--url", help="Where to POST opted-in signers and erasures.")
+@click.option("--remove", is_flag=True, help="Stop sending.")
+def partner_webhook(slug, url, remove):
+    """Send a partner its opted-in signers (once confirmed) and erasures, signed."""
+    if remove == bool(url):
+        raise click.UsageError("give either --url or --remove")
+    partner, secret = _run(partners.set_partner_webhook, slug, None if remove else url)
+    if secret:
+        click.echo(f"{partner.slug}: webhook {partner.webhook_url}")
+        click.echo(f"signing secret (give it to the partner, it is not shown again): {secret}")
+    else:
+        click.echo(f"{partner.slug}: webhook removed")
+
+
 @partner_cli.command("embed-code")
 @click.argument("partner")
 @click.option("--petition", "petition_slug", required=True)
@@ -279,6 +335,56 @@ def count_rebuild(slug):
     petition = _run(petitions.get_petition, slug)
     total = counting.rebuild_tallies(petition.id)
     click.echo(f"{slug}: tallies rebuilt, count {total}")
+
+
+# --- data protection -------------------------------------------------------------
+
+privacy_cli = click.Group("privacy", help="Erasure, retention and per-organisation exports.")
+
+
+@privacy_cli.command("erase")
+@click.argument("email")
+@click.option("--petition", "petition_slug", help="Only this petition's signature.")
+@click.option("--by", "actor", help="Who does it (default: your user name).")
+@click.option("--dry-run", is_flag=True)
+def privacy_erase(email, petition_slug, actor, dry_run):
+    """Erase every piece of personal data held about an address (logged, no personal data)."""
+    petition_id = _run(petitions.get_petition, petition_slug).id if petition_slug else None
+    result = _run(
+        privacy.erase_address,
+        email,
+        channel="cli",
+        actor=_actor(actor),
+        petition_id=petition_id,
+        dry_run=dry_run,
+    )
+    verb = "would erase" if dry_run else "erased"
+    click.echo(
+        f"{verb} {result.signatures} signature(s), {result.outbox_messages} email(s); "
+        f"recipients to notify: {', '.join(result.recipients_notified) or 'none'}"
+    )
+
+
+@privacy_cli.command("retention")
+@click.option("--dry-run", is_flag=True)
+def privacy_retention(dry_run):
+    """Anonymise signers of petitions past their retention period (safe to run daily)."""
+    result = privacy.apply_retention(dry_run=dry_run)
+    verb = "would anonymise" if dry_run else "anonymised"
+    click.echo(f"{verb} {result.signatures} signature(s) of: {', '.join(result.petitions) or '-'}")
+
+
+@privacy_cli.command("export")
+@click.argument("slug")
+@click.option("--recipient", required=True, help="partner:SLUG, lead or organisation:SLUG")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-")
+def privacy_export(slug, recipient, output):
+    """CSV of the signers who opted in to one recipient, then its pending erasures."""
+    rows = exports.export_rows(slug, recipient)
+    # The first row comes after the checks: unknown petitions or recipients fail cleanly.
+    output.write(_run(next, rows))
+    for line in rows:  # streamed: a million signers never sit in memory
+        output.write(line)
 
 
 # --- mail ----------------------------------------------------------------------------
@@ -475,7 +581,7 @@ def translate_compile():
 
 
 def register_cli(app: Flask) -> None:
-    for command in (petition_cli, partner_cli, count_cli, fraud_cli, translate_cli):
+    for command in (petition_cli, partner_cli, count_cli, fraud_cli, privacy_cli, translate_cli):
         app.cli.add_command(command)
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)

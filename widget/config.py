@@ -116,6 +116,30 @@ SETTINGS: tuple[Setting, ...] = (
         "redis://… to share rate-limit state between app processes; unset: per process.",
     ),
     Setting(
+        "IP_HASH_ROTATION_HOURS",
+        24.0,
+        "The key of the IP hash changes this often; hashes of different periods cannot be linked.",
+        float,
+    ),
+    Setting(
+        "RETENTION_DAYS",
+        180,
+        "Days after a petition ends before its signers' personal data is anonymised.",
+        int,
+    ),
+    Setting(
+        "ERASURE_KEEPS_COUNT",
+        True,
+        "An erased signature stays in the count as an anonymous tally (False: it leaves it).",
+        lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
+    ),
+    Setting(
+        "WEBHOOK_TIMEOUT",
+        10.0,
+        "Seconds before a partner's webhook that does not answer is given up (and retried).",
+        float,
+    ),
+    Setting(
         "RATE_LIMIT_PER_IP",
         "10/minute;100/hour",
         "Signatures one address may send (burst;sustained); IPv6 counts per /64.",

@@ -11,16 +11,18 @@ from sqlalchemy import select, update
 
 from .counting import add_to_tally, tally_key_for
 from .extensions import db
+from .lifecycle import end_signatures
 from .mail import enqueue_email
 from .models import (
-    ACTIVE_STATES,
     CountingPolicy,
     Petition,
     Signature,
     SignatureState,
     utcnow,
 )
+from .privacy import erase_signatures
 from .tokens import find_token, issue_token
+from .webhooks import enqueue_signature_webhook
 
 REMINDER_BATCH = 500
 
@@ -91,65 +93,31 @@ def confirm_signature(raw_token: str, *, now: datetime | None = None) -> LinkTar
     if changed and counts_now:
         key = tally_key_for(signature.partner_id, signature.country)
         add_to_tally(session.connection(), petition_id=petition.id, key=key, delta=1, now=now)
+    if changed:
+        # A confirmed opt-in is what a partner may receive.
+        enqueue_signature_webhook(session.connection(), signature.id, now)
     session.commit()
     session.refresh(signature)
     return resolve_link(raw_token, now=now)
 
 
 def withdraw_signature(raw_token: str, *, now: datetime | None = None) -> LinkTarget:
-    """Take the signature out of the petition ("this wasn't me") and out of the count."""
+    """Take the signature out of the petition and the count ("this wasn't me", or "I no
+    longer support this"), and erase the personal data it holds."""
     now = now or utcnow()
     target = resolve_link(raw_token, now=now)
     if target.status not in (LinkStatus.VALID, LinkStatus.EXPIRED):
         return target
-    signature_id = target.signature.id
+    signature_id, petition = target.signature.id, target.petition
     end_signatures(
         select(Signature.id).where(Signature.id == signature_id),
         state=SignatureState.WITHDRAWN,
         now=now,
     )
-    # The address owner said "not me": free the address, so they can sign themselves.
-    db.session.execute(
-        update(Signature)
-        .where(Signature.id == signature_id)
-        .values(email_canonical=f"withdrawn:{signature_id}")
-    )
     db.session.commit()
-    db.session.refresh(target.signature)
-    return resolve_link(raw_token, now=now)
-
-
-def end_signatures(ids_query, *, state: SignatureState, now: datetime) -> int:
-    """Withdraw or invalidate the signatures ``ids_query`` selects, keeping tallies exact.
-
-    Each counted row is un-counted by the same statement that ends it, so a confirmation
-    racing with this cannot be missed. The caller commits.
-    """
-    session = db.session
-    ids = ids_query.scalar_subquery()
-    ending = [*ACTIVE_STATES, SignatureState.HELD]
-    uncounted = session.execute(
-        update(Signature)
-        .where(
-            Signature.id.in_(ids), Signature.state.in_(ending), Signature.counted_at.is_not(None)
-        )
-        .values(state=state, ended_at=now, counted_at=None)
-        .returning(Signature.petition_id, Signature.partner_id, Signature.country)
-        .execution_options(synchronize_session=False)
-    ).all()
-    rest = session.execute(
-        update(Signature)
-        .where(Signature.id.in_(ids), Signature.state.in_(ending))
-        .values(state=state, ended_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    decrements: dict[tuple, int] = {}
-    for petition_id, partner_id, country in uncounted:
-        key = (petition_id, tally_key_for(partner_id, country))
-        decrements[key] = decrements.get(key, 0) + 1
-    for (petition_id, key), n in decrements.items():
-        add_to_tally(session.connection(), petition_id=petition_id, key=key, delta=-n, now=now)
-    return len(uncounted) + rest
+    # A withdrawn signature no longer counts, so its erasure leaves nothing in the count.
+    erase_signatures([signature_id], channel="self-service", actor="signer", keep_count=False)
+    return LinkTarget(LinkStatus.ENDED, None, petition)
 
 
 def queue_reminders(*, now: datetime | None = None) -> int:

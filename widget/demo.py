@@ -15,7 +15,7 @@ from .extensions import db
 from .models import Partner, Petition, PetitionStatus
 from .partner_site import PartnerPage, create_partner_site
 from .partners import add_partner, add_partner_origins
-from .petitions import create_petition, set_petition_text
+from .petitions import create_petition, set_petition_text, update_petition
 from .widget_cache import forget_widget_cache
 from .worker import run_worker
 
@@ -94,6 +94,12 @@ def seed_demo(*, partner_origins: dict[str, str], supported_locales: list[str]) 
         petition.opens_at = petition.closes_at = None
         db.session.commit()
         forget_widget_cache()
+    update_petition(
+        DEMO_PETITION,
+        controller="Safe Online Coalition (demo), Rue de la Loi 1, 1000 Brussels",
+        privacy_contact="privacy@safe-online.example",
+        retention_days=180,
+    )
     for locale, fields in TEXTS.items():
         if locale in supported_locales:
             set_petition_text(DEMO_PETITION, locale, supported_locales=supported_locales, **fields)

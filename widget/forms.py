@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import Markup
-from wtforms import BooleanField, EmailField, StringField
+from wtforms import BooleanField, EmailField, SelectMultipleField, StringField
 from wtforms.csrf.core import CSRF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import html_params
@@ -59,7 +59,8 @@ class SignedTokenCSRF(CSRF):
         return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)
 
     def _binding(self) -> list:
-        return [self.context.get("petition"), self.context.get("partner") or ""]
+        context = self.context
+        return [context.get("petition"), context.get("partner") or "", context.get("wording", "")]
 
     def generate_csrf_token(self, csrf_token_field):
         # Made only when a form is rendered: a successful POST never needs a new one.
@@ -81,9 +82,15 @@ class SignedTokenCSRF(CSRF):
             raise ValidationError(
                 _l("This form could not be checked. Please check your details and sign again.")
             ) from exc
-        if not isinstance(payload, list) or payload[:2] != self._binding():
+        if not isinstance(payload, list) or payload[:2] != self._binding()[:2]:
             raise ValidationError(
                 _l("This form belongs to another petition. Please sign again here.")
+            )
+        if payload[2:3] != self._binding()[2:3]:
+            # The consent statement or an opt-in was reworded since the form was shown:
+            # the signer agrees to what is shown now, not to what they read before.
+            raise ValidationError(
+                _l("The text of this form has just been updated. Please read it and sign again.")
             )
         age = time.time() - signed_at.timestamp()
         if age < config["FORM_MIN_SECONDS"]:
@@ -188,8 +195,17 @@ class SignForm(FlaskForm):
     )
     partner_opt_in = BooleanField()
     lead_opt_in = BooleanField()
+    # Opt-ins for the other organisations a petition names: their ids.
+    organisations = SelectMultipleField(coerce=int, validate_choice=True)
     # Honeypot: hidden from people (CSS and aria), filled in by naive bots.
     website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off"})
+
+    def set_organisations(self, statements) -> None:
+        self.organisations.choices = [
+            (int(s.recipient.split(":")[1]), s.organisation)
+            for s in statements
+            if s.purpose == "organisation"
+        ]
 
     def set_country_language(self, locale: str, preselect: str | None) -> None:
         """Countries named in ``locale``; ``preselect`` chosen until the signer picks."""

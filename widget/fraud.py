@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select, update
 
-from .confirmation import end_signatures
 from .counting import add_to_tally, forget_cached_counts, tally_key_for
 from .exceptions import InvalidInput
 from .extensions import db
+from .lifecycle import end_signatures
 from .models import (
     FraudAction,
     Partner,

@@ -20,23 +20,26 @@ from email.utils import format_datetime, make_msgid
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from .extensions import db
 from .models import OutboxMessage, OutboxStatus, Petition, Signature, utcnow
+from .outbox import enqueue_message
+from .privacy_data import data_held
+from .webhooks import WebhookRefused, post_webhook
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-INSERT_MESSAGE = insert(OutboxMessage.__table__)
 MAX_BACKOFF = timedelta(hours=6)
 
 SUBJECTS = {
     "confirm": _l("Please confirm your signature: %(title)s"),
     "reminder": _l("Reminder: please confirm your signature: %(title)s"),
     "duplicate": _l("You have already signed: %(title)s"),
+    "data_copy": _l("The data we hold about you: %(title)s"),
 }
 
 
@@ -53,19 +56,15 @@ def enqueue_email(
     """Add an email to the outbox inside the caller's transaction (it commits)."""
     if kind not in SUBJECTS:
         raise ValueError(f"unknown email kind {kind!r}")
-    connection.execute(
-        INSERT_MESSAGE,
-        {
-            "kind": kind,
-            "recipient": recipient,
-            "locale": locale,
-            "payload": payload or {},
-            "signature_id": signature_id,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
+    enqueue_message(
+        connection,
+        channel="email",
+        kind=kind,
+        recipient=recipient,
+        locale=locale,
+        now=now,
+        payload=payload,
+        signature_id=signature_id,
     )
 
 
@@ -91,6 +90,9 @@ def render_email(message: OutboxMessage) -> EmailMessage:
             "organiser": petition.lead_organisation,
             "confirm_url": f"{base}/s/{token}/confirm" if token else None,
             "withdraw_url": f"{base}/s/{token}/withdraw" if token else None,
+            "data_url": f"{base}/s/{token}/data" if token else None,
+            "privacy_url": f"{base}/p/{petition.slug}/privacy?lang={message.locale}",
+            "held": data_held(signature) if message.kind == "data_copy" else None,
             "petition_url": f"{base}/p/{petition.slug}?lang={message.locale}",
             "link_days": config["CONFIRM_LINK_DAYS"],
         }
@@ -121,28 +123,36 @@ class DeliveryReport:
         return self.sent + self.retrying + self.failed
 
 
-def deliver_due_mail(*, batch: int = 50, now: datetime | None = None) -> DeliveryReport:
-    """Claim up to ``batch`` due emails, send them, and record what happened to each."""
+def deliver_due_messages(*, batch: int = 50, now: datetime | None = None) -> DeliveryReport:
+    """Claim up to ``batch`` due messages (emails, webhooks), deliver them, and record
+    what happened to each."""
     now = now or utcnow()
     report = DeliveryReport()
-    ids = _claim(batch, now)
-    if not ids:
-        return report
+    smtp = _LazySmtp()
     try:
-        connection = _connect()
-    except (OSError, smtplib.SMTPException) as exc:
-        # The mail server is away: every claimed email waits for its next attempt.
-        for message_id in ids:
-            _record_failure(message_id, exc, now, report, permanent=False)
-        return report
-    try:
-        for message_id in ids:
-            _deliver_one(connection, message_id, now, report)
+        for message_id in _claim(batch, now):
+            _deliver_one(smtp, message_id, now, report)
     finally:
-        # Every message's fate is recorded already; a failed goodbye changes nothing.
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            connection.quit()
+        smtp.close()
     return report
+
+
+class _LazySmtp:
+    """One SMTP connection per batch, opened only if the batch has an email."""
+
+    def __init__(self) -> None:
+        self.connection: smtplib.SMTP | None = None
+
+    def send(self, email: EmailMessage) -> None:
+        if self.connection is None:
+            self.connection = _connect()
+        self.connection.send_message(email)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            # Every message's fate is recorded already; a failed goodbye changes nothing.
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.connection.quit()
 
 
 def _claim(batch: int, now: datetime) -> list[int]:
@@ -198,12 +208,14 @@ def _connect() -> smtplib.SMTP:
     return connection
 
 
-def _deliver_one(connection, message_id: int, now: datetime, report: DeliveryReport) -> None:
+def _deliver_one(smtp: _LazySmtp, message_id: int, now: datetime, report: DeliveryReport) -> None:
     message = db.session.get(OutboxMessage, message_id)
     try:
-        email = render_email(message)
-        connection.send_message(email)
-    except NothingToSend as exc:
+        if message.channel == "webhook":
+            post_webhook(message)
+        else:
+            smtp.send(render_email(message))
+    except (NothingToSend, WebhookRefused) as exc:
         _record_failure(message_id, exc, now, report, permanent=True)
         return
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
@@ -215,14 +227,24 @@ def _deliver_one(connection, message_id: int, now: datetime, report: DeliveryRep
     except (OSError, smtplib.SMTPException) as exc:
         _record_failure(message_id, exc, now, report, permanent=False)
         return
-    # Sent: forget the link's raw token, keep the record that the mail went out.
     message.status = OutboxStatus.SENT
     message.sent_at = utcnow()
     message.attempts += 1
     message.locked_until = None
-    message.payload = {k: v for k, v in message.payload.items() if k != "token"}
+    message.payload = _without_personal_data(message)
     db.session.commit()
     report.sent += 1
+
+
+def _without_personal_data(message: OutboxMessage) -> dict:
+    """What stays in the delivery log once a message is out: no link token, no signer."""
+    if message.channel == "webhook":
+        body = message.payload.get("body", {})
+        return {
+            "partner_id": message.payload.get("partner_id"),
+            "body": {"event": body.get("event"), "ref": body.get("ref")},
+        }
+    return {k: v for k, v in message.payload.items() if k != "token"}
 
 
 def _record_failure(
@@ -235,7 +257,7 @@ def _record_failure(
     message.last_error = f"{type(error).__name__}: {error}"[:500]
     if permanent or message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         message.status = OutboxStatus.FAILED
-        message.payload = {k: v for k, v in message.payload.items() if k != "token"}
+        message.payload = _without_personal_data(message)
         report.failed += 1
     else:
         wait = min(timedelta(minutes=2 ** (message.attempts - 1)), MAX_BACKOFF)

@@ -80,6 +80,7 @@ class SignatureState(enum.StrEnum):
     HELD = "held"  # over a rate limit; kept out of the count until an operator decides
     INVALIDATED = "invalidated"  # removed by an operator (fraud)
     WITHDRAWN = "withdrawn"  # removed by the address owner ("this wasn't me")
+    ERASED = "erased"  # personal data removed; kept as an anonymous tally if counted
 
 
 ACTIVE_STATES = frozenset({SignatureState.SIGNED, SignatureState.CONFIRMED})
@@ -96,6 +97,7 @@ class Petition(db.Model):
     )
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it was closed
     default_locale: Mapped[str] = mapped_column(String(16), default="en")
     lead_organisation: Mapped[str | None] = mapped_column(String(200))
     is_embeddable_anywhere: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -104,6 +106,10 @@ class Petition(db.Model):
     )
     # Over a rate limit: hold the signature for review (True) or refuse it (False).
     holds_over_limit: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Data protection: who is responsible, whom signers write to, how long data is kept.
+    controller: Mapped[str | None] = mapped_column(Text)
+    privacy_contact: Mapped[str | None] = mapped_column(String(254))
+    retention_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -111,6 +117,12 @@ class Petition(db.Model):
         back_populates="petition",
         cascade="all, delete-orphan",
         order_by="PetitionText.locale",
+        lazy="selectin",
+    )
+    organisations: Mapped[list[PetitionOrganisation]] = relationship(
+        back_populates="petition",
+        cascade="all, delete-orphan",
+        order_by="PetitionOrganisation.id",
         lazy="selectin",
     )
 
@@ -136,6 +148,14 @@ class Petition(db.Model):
     def needs_confirmation(self) -> bool:
         return self.counts_on == CountingPolicy.ON_CONFIRMATION
 
+    def ended_at(self, now: datetime) -> datetime | None:
+        """When the petition stopped taking signatures, if it has (retention counts from it)."""
+        if self.status == PetitionStatus.CLOSED:
+            return self.closed_at or self.closes_at or self.updated_at
+        if self.closes_at is not None and self.closes_at <= now:
+            return self.closes_at
+        return None
+
 
 class PetitionText(db.Model):
     """The petition's words in one language, as operators wrote them."""
@@ -155,6 +175,21 @@ class PetitionText(db.Model):
     petition: Mapped[Petition] = relationship(back_populates="texts")
 
 
+class PetitionOrganisation(db.Model):
+    """Another organisation the petition names (a co-organiser): signers may opt in to
+    hear from it, and it receives only those who did."""
+
+    __tablename__ = "petition_organisations"
+    __table_args__ = (UniqueConstraint("petition_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+
+    petition: Mapped[Petition] = relationship(back_populates="organisations")
+
+
 class Partner(db.Model):
     """A coalition member whose sites may embed the campaign's open petitions."""
 
@@ -165,6 +200,9 @@ class Partner(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(500))
     country: Mapped[str | None] = mapped_column(String(2))
+    # Optional: opted-in signers and erasures are POSTed here, signed with the secret.
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     origins: Mapped[list[PartnerOrigin]] = relationship(
@@ -202,6 +240,9 @@ class Signature(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # A random reference with no personal data: what exports, webhooks and erasure
+    # notices use, so a partner can match an erasure to the record it received.
+    public_ref: Mapped[str] = mapped_column(String(24), unique=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id"))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
     first_name: Mapped[str] = mapped_column(String(100))
@@ -226,6 +267,8 @@ class Signature(db.Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duplicate_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # invalidated/withdrawn
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    data_copy_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_counted(self) -> bool:
@@ -247,6 +290,85 @@ class SignatureToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ConsentText(db.Model):
+    """One version of a statement a signer can agree to, exactly as it was shown.
+
+    Versions are numbered per petition, language and purpose; a new wording (an edit, a
+    new translation) is a new version, so old signatures keep pointing at what their
+    signers saw.
+    """
+
+    __tablename__ = "consent_texts"
+    __table_args__ = (
+        UniqueConstraint("petition_id", "text_hash"),
+        UniqueConstraint("petition_id", "locale", "purpose", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32))  # consent, partner, lead, organisation
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsentRecord(db.Model):
+    """A statement a signature agreed to, and the organisation it allows (if any)."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (Index("ix_consent_records_recipient", "recipient", "signature_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    consent_text_id: Mapped[int] = mapped_column(ForeignKey("consent_texts.id"))
+    # "partner:<id>", "lead" or "organisation:<id>"; empty for the processing consent.
+    recipient: Mapped[str] = mapped_column(String(40), default="")
+
+
+class Delivery(db.Model):
+    """A signer's data handed to a recipient (an export, a webhook): who got whom, when."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("recipient", "signature_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(40))
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # export or webhook
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ErasureNotice(db.Model):
+    """A recipient must hear that a signer it received was erased (by webhook or with its
+    next export). Holds only the signature's public reference."""
+
+    __tablename__ = "erasure_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(40), index=True)
+    public_ref: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ErasureLog(db.Model):
+    """Proof that an erasure happened, with no personal data: when, how, what."""
+
+    __tablename__ = "erasure_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    channel: Mapped[str] = mapped_column(String(32))  # self-service, cli, retention ...
+    actor: Mapped[str] = mapped_column(String(200))
+    signature_refs: Mapped[list] = mapped_column(JSON, default=list)
+    outbox_messages_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    recipients_notified: Mapped[list] = mapped_column(JSON, default=list)
+
+
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -260,8 +382,9 @@ class OutboxMessage(db.Model):
     __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), default="email")  # email or webhook
     kind: Mapped[str] = mapped_column(String(32))
-    recipient: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(500))  # an address, or a webhook URL
     locale: Mapped[str] = mapped_column(String(16))
     # What the template needs; a link's raw token lives here only until the mail is sent.
     payload: Mapped[dict] = mapped_column(JSON, default=dict)

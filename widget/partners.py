@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlalchemy import select
 
 from .countries import country_codes
@@ -10,6 +12,7 @@ from .extensions import db
 from .models import Partner, PartnerOrigin
 from .origins import InvalidOrigin, normalize_origin
 from .petitions import check_slug, is_valid_slug
+from .webhooks import new_webhook_secret
 from .widget_cache import forget_widget_cache
 
 
@@ -89,3 +92,22 @@ def remove_partner_origins(slug: str, origins: list[str]) -> Partner:
     db.session.commit()
     forget_widget_cache()
     return partner
+
+
+def set_partner_webhook(slug: str, url: str | None) -> tuple[Partner, str | None]:
+    """Send this partner its opted-in signers and erasures at ``url`` (None stops it).
+
+    Returns the partner and a new signing secret, to hand to the partner once.
+    """
+    partner = get_partner(slug)
+    if url is None:
+        partner.webhook_url = partner.webhook_secret = None
+        db.session.commit()
+        return partner, None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidInput(f"not a web address: {url!r}")
+    partner.webhook_url = url
+    partner.webhook_secret = new_webhook_secret()
+    db.session.commit()
+    return partner, partner.webhook_secret

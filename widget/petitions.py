@@ -7,10 +7,18 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from .email_address import InvalidEmail, normalize_email
 from .exceptions import InvalidInput, UnknownPetition
 from .extensions import db
 from .i18n import match_locale
-from .models import CountingPolicy, Petition, PetitionStatus, PetitionText, utcnow
+from .models import (
+    CountingPolicy,
+    Petition,
+    PetitionOrganisation,
+    PetitionStatus,
+    PetitionText,
+    utcnow,
+)
 from .widget_cache import forget_widget_cache
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -106,6 +114,7 @@ def close_petition(slug: str, *, closes_at: datetime | None = None) -> Petition:
     if closes_at is None or closes_at <= utcnow():
         petition.status = PetitionStatus.CLOSED
         petition.closes_at = closes_at
+        petition.closed_at = closes_at or utcnow()
     else:
         petition.closes_at = closes_at
     db.session.commit()
@@ -122,6 +131,9 @@ def update_petition(
     is_embeddable_anywhere: bool | None = None,
     counts_on: CountingPolicy | None = None,
     holds_over_limit: bool | None = None,
+    controller: str | None = None,
+    privacy_contact: str | None = None,
+    retention_days: int | None = None,
 ) -> Petition:
     """Change a petition's settings; None leaves a setting as it is.
 
@@ -145,6 +157,14 @@ def update_petition(
         petition.counts_on = counts_on
     if holds_over_limit is not None:
         petition.holds_over_limit = holds_over_limit
+    if controller is not None:
+        petition.controller = controller.strip() or None
+    if privacy_contact is not None:
+        petition.privacy_contact = _checked_address(privacy_contact) if privacy_contact else None
+    if retention_days is not None:
+        if retention_days < 0:
+            raise InvalidInput("the retention period cannot be negative")
+        petition.retention_days = retention_days
     db.session.commit()
     forget_widget_cache()
     return petition
@@ -173,3 +193,25 @@ def set_petition_text(
     db.session.commit()
     forget_widget_cache()
     return text
+
+
+def _checked_address(address: str) -> str:
+    try:
+        return normalize_email(address)
+    except InvalidEmail as exc:
+        raise InvalidInput(f"not an email address: {address!r}") from exc
+
+
+def add_organisation(slug: str, organisation_slug: str, *, name: str) -> PetitionOrganisation:
+    """Name another organisation on the petition; signers may opt in to hear from it."""
+    petition = get_petition(slug)
+    check_slug(organisation_slug)
+    if not name.strip():
+        raise InvalidInput("the organisation needs a name")
+    if any(o.slug == organisation_slug for o in petition.organisations):
+        raise InvalidInput(f"{slug} names {organisation_slug!r} already")
+    organisation = PetitionOrganisation(slug=organisation_slug, name=name.strip())
+    petition.organisations.append(organisation)
+    db.session.commit()
+    forget_widget_cache()
+    return organisation

@@ -19,6 +19,7 @@ from .petitions import get_petition
 
 CHUNK = 50_000
 COLUMNS = (
+    "public_ref",
     "petition_id",
     "partner_id",
     "first_name",
@@ -62,6 +63,7 @@ def _rows(petition_id, partner_ids, start, count, now: datetime, days: int):
         email = f"seed-{n}@seed.example"
         at = now - timedelta(seconds=(n * 7919) % spread)
         yield (
+            f"seed-{n}",
             petition_id,
             partner_ids[n % len(partner_ids)],
             "Seed",
@@ -96,7 +98,7 @@ def _insert_sqlite(connection, rows) -> None:
         # SQLite stores our UTC timestamps as naive text (see models.UTCDateTime).
         raw.executemany(
             sql,
-            [(*r[:12], _naive(r[12]), _naive(r[13])) for r in chunk],
+            [(*r[:13], _naive(r[13]), _naive(r[14])) for r in chunk],
         )
 
 

@@ -6,6 +6,8 @@ import enum
 import hashlib
 import hmac
 import ipaddress
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,12 +15,13 @@ from flask import current_app
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
+from .consent import Statement, consent_text_id, record_consents, statements_for
 from .counting import add_to_tally, tally_key_for
 from .email_address import canonicalize_email
 from .exceptions import PetitionNotAccepting, RateLimited
 from .extensions import db
 from .mail import enqueue_email
-from .models import ACTIVE_STATES, Petition, Signature, SignatureState, utcnow
+from .models import ACTIVE_STATES, Partner, Petition, Signature, SignatureState, utcnow
 from .tokens import issue_token
 
 DUPLICATE_NOTICE_INTERVAL = timedelta(days=1)
@@ -41,6 +44,7 @@ class SignatureInput:
     lead_opt_in: bool = False
     source_url: str | None = None
     honeypot: str = ""
+    organisation_opt_ins: frozenset[int] = frozenset()  # ids of named organisations
 
 
 class SignOutcome(enum.Enum):
@@ -65,16 +69,22 @@ def network_of(ip: str) -> str:
 
 
 def hash_ip(ip: str | None) -> str | None:
-    """Keyed hash of the client's network: spots floods without keeping the address."""
+    """Keyed hash of the client's network: spots floods without keeping the address.
+
+    The key changes every IP_HASH_ROTATION_HOURS, so hashes from different periods cannot
+    be linked to each other: a stored hash says "same network, same day", no more.
+    """
     if not ip:
         return None
-    key = hashlib.sha256(b"ip-hash:" + current_app.secret_key.encode()).digest()
+    hours = current_app.config["IP_HASH_ROTATION_HOURS"]
+    period = int(time.time() // (hours * 3600))
+    key = hashlib.sha256(f"ip-hash:{period}:{current_app.secret_key}".encode()).digest()
     return hmac.new(key, network_of(ip).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def sign_petition(
     petition: Petition,
-    partner_id: int | None,
+    partner: Partner | None,
     data: SignatureInput,
     *,
     ip: str | None = None,
@@ -99,8 +109,11 @@ def sign_petition(
         raise RateLimited(petition.slug)
     held = over_limit
     counted = not held and not petition.needs_confirmation
+    partner_id = partner.id if partner else None
     canonical = canonicalize_email(data.email)
+    agreed = _agreed_statements(petition, partner, data)
     row = {
+        "public_ref": secrets.token_urlsafe(12),
         "petition_id": petition_id,
         "partner_id": partner_id,
         "first_name": data.first_name,
@@ -111,8 +124,8 @@ def sign_petition(
         "country": data.country,
         "postcode": data.postcode or None,
         "locale": data.locale,
-        "partner_opt_in": data.partner_opt_in and partner_id is not None,
-        "lead_opt_in": data.lead_opt_in,
+        "partner_opt_in": any(s.purpose == "partner" for _, s in agreed),
+        "lead_opt_in": any(s.purpose == "lead" for _, s in agreed),
         "source_url": data.source_url,
         "ip_hash": hash_ip(ip),
         "state": SignatureState.HELD if held else SignatureState.SIGNED,
@@ -123,6 +136,7 @@ def sign_petition(
         # A connection of its own, outside the ORM session: four statements, one commit.
         with db.engine.begin() as connection:
             signature_id = connection.scalar(INSERT_SIGNATURE, row)
+            record_consents(connection, signature_id, agreed)
             token = issue_token(connection, signature_id, now)
             enqueue_email(
                 connection,
@@ -141,6 +155,24 @@ def sign_petition(
         notify_duplicate(petition_id, canonical, now=now)
         return SignOutcome.DUPLICATE
     return SignOutcome.HELD if held else SignOutcome.SIGNED
+
+
+def _agreed_statements(
+    petition: Petition, partner: Partner | None, data: SignatureInput
+) -> list[tuple[int, Statement]]:
+    """The consent and the opt-ins the signer ticked, each with its recorded version."""
+    ticked = {"consent"}
+    if data.partner_opt_in:
+        ticked.add("partner")
+    if data.lead_opt_in:
+        ticked.add("lead")
+    chosen = {f"organisation:{i}" for i in data.organisation_opt_ins}
+    agreed = [
+        s
+        for s in statements_for(petition, partner, data.locale)
+        if s.purpose in ticked or s.recipient in chosen
+    ]
+    return [(consent_text_id(petition.id, s), s) for s in agreed]
 
 
 def notify_duplicate(petition_id: int, email_canonical: str, *, now: datetime) -> bool:

@@ -7,11 +7,10 @@ from functools import cache, lru_cache
 
 from babel import Locale
 from flask import Flask, url_for
-from flask_babel import format_decimal, format_percent, gettext, ngettext
+from flask_babel import format_decimal, format_percent, ngettext
 from markupsafe import Markup, escape
 
 from .config import STATIC_DIR
-from .models import Petition
 
 NUMBER_SLOT = "{n}"
 
@@ -53,15 +52,6 @@ def plural_templates(locale: str) -> dict[str, str]:
     return {category: _count_template(n) for category, n in _plural_examples(locale).items()}
 
 
-def default_consent(petition: Petition) -> str:
-    organiser = petition.lead_organisation or gettext("the organisers of this petition")
-    return gettext(
-        "I agree that %(organiser)s stores my name, email address and country to run this "
-        "petition and to hand the number of signatures to the decision makers.",
-        organiser=organiser,
-    )
-
-
 def register_template_helpers(app: Flask) -> None:
     versions: dict[str, str] = {}
 
@@ -78,7 +68,6 @@ def register_template_helpers(app: Flask) -> None:
         asset_url=asset_url,
         count_sentence=count_sentence,
         plural_templates=plural_templates,
-        default_consent=default_consent,
         format_decimal=format_decimal,
         format_percent=format_percent,
     )

@@ -10,7 +10,7 @@ from flask import current_app
 
 from .confirmation import queue_reminders
 from .extensions import db
-from .mail import DeliveryReport, deliver_due_mail
+from .mail import DeliveryReport, deliver_due_messages
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def run_worker_once(*, batch: int = 50) -> DeliveryReport:
     queue_reminders()
     total = DeliveryReport()
     while True:
-        report = deliver_due_mail(batch=batch)
+        report = deliver_due_messages(batch=batch)
         total.sent += report.sent
         total.retrying += report.retrying
         total.failed += report.failed

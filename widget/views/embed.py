@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from functools import cache
 
@@ -18,14 +19,19 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..config import STATIC_DIR
+from ..consent import fingerprint, statements_for
 from ..counting import count_including_latest, read_count
 from ..countries import likely_country
+from ..email_address import InvalidEmail, normalize_email
 from ..embedding import WidgetContext, load_widget_context
 from ..exceptions import PetitionNotAccepting, RateLimited
+from ..extensions import limiter
 from ..forms import SignForm
 from ..i18n import text_direction
 from ..models import utcnow
-from ..ratelimits import is_over_signing_limit
+from ..partners import list_partners
+from ..privacy import request_data_copy
+from ..ratelimits import is_over_signing_limit, network_key
 from ..security import is_same_origin_post, widget_csp
 from ..signing import SignatureInput, sign_petition
 from ..widget_cache import page_cache
@@ -75,6 +81,30 @@ def counter(slug: str):
     return response
 
 
+@bp.route("/p/<slug>/privacy", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"], key_func=network_key)
+def privacy_page(slug: str):
+    ctx = _load_context(slug)
+    sent = False
+    if request.method == "POST":
+        if not is_same_origin_post():
+            abort(403)
+        address = request.form.get("email", "")
+        with contextlib.suppress(InvalidEmail):
+            request_data_copy(normalize_email(address), ctx.petition.id)
+        sent = True  # the same answer whether or not the address signed
+    return _render(
+        "embed/privacy.html",
+        ctx,
+        is_frame=False,
+        sent=sent,
+        partner_names=[p.name for p in list_partners()],
+        retention_days=ctx.petition.retention_days
+        if ctx.petition.retention_days is not None
+        else current_app.config["RETENTION_DAYS"],
+    )
+
+
 def _load_context(slug: str) -> WidgetContext:
     ctx = load_widget_context(
         slug,
@@ -95,56 +125,74 @@ def _sign(slug: str, *, is_frame: bool):
         abort(403)
     locale = str(get_locale())
     petition, partner = ctx.petition, ctx.partner
+    statements = statements_for(petition, partner, locale)
+    g.statements = statements
     form = SignForm(
-        meta={"csrf_context": {"petition": petition.id, "partner": partner.slug if partner else ""}}
+        meta={
+            "csrf_context": {
+                "petition": petition.id,
+                "partner": partner.slug if partner else "",
+                "wording": fingerprint(statements),
+            }
+        }
     )
-    preselect = (partner.country if partner else None) or likely_country(locale)
-    form.set_country_language(locale, preselect)
+    form.set_organisations(statements)
+    form.set_country_language(
+        locale, (partner.country if partner else None) or likely_country(locale)
+    )
     if not petition.is_accepting(utcnow()):
         return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
-    if form.validate_on_submit():
-        data = SignatureInput(
-            first_name=form.first_name.data,
-            last_name=form.last_name.data,
-            email=form.email.data,
-            country=form.country.data,
-            postcode=form.postcode.data or None,
-            locale=locale,
-            partner_opt_in=form.partner_opt_in.data,
-            lead_opt_in=form.lead_opt_in.data,
-            source_url=ctx.source_url,
-            honeypot=form.website.data or "",
+    if not form.validate_on_submit():
+        if form.is_submitted():
+            return _render_form(ctx, form, is_frame=is_frame), 422
+        return _blank_form(ctx, form, is_frame=is_frame, locale=locale)
+    try:
+        sign_petition(
+            petition,
+            partner,
+            _signature_input(form, locale, ctx.source_url),
+            ip=request.remote_addr,
+            over_limit=is_over_signing_limit(
+                request.remote_addr, partner.slug if partner else None
+            ),
         )
-        over_limit = is_over_signing_limit(request.remote_addr, partner.slug if partner else None)
-        try:
-            sign_petition(
-                petition,
-                partner.id if partner else None,
-                data,
-                ip=request.remote_addr,
-                over_limit=over_limit,
-            )
-        except RateLimited:
-            notice = _(
-                "Many signatures have come from your network in a short time. "
-                "Please wait a few minutes, then sign again."
-            )
-            return _render(
-                "embed/sign.html",
-                ctx,
-                is_frame=is_frame,
-                form=form,
-                count=read_count(petition),
-                notice=notice,
-            ), 429
-        except PetitionNotAccepting:
-            return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
-        return _thanks(ctx, count_including_latest(petition), is_frame=is_frame, locale=locale)
-    if form.is_submitted():
-        return _render(
-            "embed/sign.html", ctx, is_frame=is_frame, form=form, count=read_count(petition)
-        ), 422
-    return _blank_form(ctx, form, is_frame=is_frame, locale=locale)
+    except RateLimited:
+        notice = _(
+            "Many signatures have come from your network in a short time. "
+            "Please wait a few minutes, then sign again."
+        )
+        return _render_form(ctx, form, is_frame=is_frame, notice=notice), 429
+    except PetitionNotAccepting:
+        return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
+    return _thanks(ctx, count_including_latest(petition), is_frame=is_frame, locale=locale)
+
+
+def _signature_input(form: SignForm, locale: str, source_url: str | None) -> SignatureInput:
+    return SignatureInput(
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        email=form.email.data,
+        country=form.country.data,
+        postcode=form.postcode.data or None,
+        locale=locale,
+        partner_opt_in=form.partner_opt_in.data,
+        lead_opt_in=form.lead_opt_in.data,
+        organisation_opt_ins=frozenset(form.organisations.data or ()),
+        source_url=source_url,
+        honeypot=form.website.data or "",
+    )
+
+
+def _render_form(ctx: WidgetContext, form: SignForm, *, is_frame: bool, notice: str | None = None):
+    return _render(
+        "embed/sign.html",
+        ctx,
+        is_frame=is_frame,
+        form=form,
+        count=read_count(ctx.petition),
+        notice=notice,
+        statements=g.statements,
+    )
 
 
 TOKEN_SLOT = "__FORM_TOKEN__"
@@ -170,14 +218,11 @@ def _thanks(ctx: WidgetContext, count, *, is_frame: bool, locale: str):
 def _blank_form(ctx: WidgetContext, form: SignForm, *, is_frame: bool, locale: str):
     """A fresh form: the page comes from the page cache, with this request's own token."""
     token = str(form.token.current_token)
-    key = (request.full_path, locale, ctx.parent_origin, is_frame)
+    key = (request.full_path, locale, ctx.parent_origin, is_frame, fingerprint(g.statements))
 
     def render() -> str:
         form.token.current_token = TOKEN_SLOT
-        response = _render(
-            "embed/sign.html", ctx, is_frame=is_frame, form=form, count=read_count(ctx.petition)
-        )
-        return response.get_data(as_text=True)
+        return _render_form(ctx, form, is_frame=is_frame).get_data(as_text=True)
 
     html = page_cache().get_or_render(key, render).replace(TOKEN_SLOT, token, 1)
     return _respond_with(html, ctx)

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from ..confirmation import LinkStatus, confirm_signature, resolve_link, withdraw_signature
 from ..extensions import limiter
 from ..i18n import text_direction
+from ..privacy import send_data_copy
 from ..ratelimits import network_key
 from ..security import is_same_origin_post
 
@@ -44,6 +45,23 @@ def withdraw(token: str):
     if not is_same_origin_post():
         abort(403)
     return _render("withdraw", withdraw_signature(token), done=True)
+
+
+@bp.get("/<token>/data")
+@link_limit
+def ask_for_data(token: str):
+    return _render("data", resolve_link(token), done=False)
+
+
+@bp.post("/<token>/data")
+@link_limit
+def send_data(token: str):
+    if not is_same_origin_post():
+        abort(403)
+    target = resolve_link(token)
+    if target.signature is not None and target.status is not LinkStatus.UNKNOWN:
+        send_data_copy(target.signature.id)
+    return _render("data", target, done=True)
 
 
 def _render(action: str, target, *, done: bool):

@@ -1,0 +1,41 @@
+"""The outbox table's one write on the hot path: a message queued in the caller's
+transaction, for the worker to deliver (emails: mail.py; partner webhooks: webhooks.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
+
+from .models import OutboxMessage, OutboxStatus
+
+INSERT_MESSAGE = insert(OutboxMessage.__table__)
+
+
+def enqueue_message(
+    connection: Connection,
+    *,
+    channel: str,
+    kind: str,
+    recipient: str,
+    now: datetime,
+    locale: str = "",
+    payload: dict | None = None,
+    signature_id: int | None = None,
+) -> None:
+    connection.execute(
+        INSERT_MESSAGE,
+        {
+            "channel": channel,
+            "kind": kind,
+            "recipient": recipient,
+            "locale": locale,
+            "payload": payload or {},
+            "signature_id": signature_id,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
