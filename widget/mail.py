@@ -28,6 +28,7 @@ from .extensions import db
 from .models import OutboxMessage, OutboxStatus, Petition, Signature, utcnow
 from .outbox import enqueue_message
 from .privacy_data import data_held
+from .tokens import issue_token
 from .webhooks import WebhookRefused, post_webhook
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,36 @@ def enqueue_email(
         payload=payload,
         signature_id=signature_id,
     )
+
+
+def email_signer_at_most_every(
+    kind: str, interval: timedelta, stamp, conditions: list, *, now: datetime
+) -> bool:
+    """Queue a ``kind`` email (with fresh links) to the signature ``conditions`` select,
+    unless its ``stamp`` column says one went out within ``interval``; True if queued.
+
+    Marking and queueing happen in one transaction, so racing requests queue one email.
+    """
+    session = db.session
+    row = session.execute(
+        update(Signature)
+        .where(*conditions, (stamp.is_(None)) | (stamp < now - interval))
+        .values({stamp.key: now})
+        .returning(Signature.id, Signature.email, Signature.locale)
+    ).first()
+    if row is not None:
+        connection = session.connection()
+        enqueue_email(
+            connection,
+            kind=kind,
+            recipient=row.email,
+            locale=row.locale,
+            payload={"token": issue_token(connection, row.id, now)},
+            signature_id=row.id,
+            now=now,
+        )
+    session.commit()
+    return row is not None
 
 
 class NothingToSend(Exception):

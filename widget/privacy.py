@@ -20,7 +20,7 @@ from .counting import forget_cached_counts
 from .email_address import canonicalize_email
 from .extensions import db
 from .lifecycle import end_signatures
-from .mail import enqueue_email
+from .mail import email_signer_at_most_every
 from .models import (
     ConsentRecord,
     Delivery,
@@ -33,7 +33,6 @@ from .models import (
     SignatureToken,
     utcnow,
 )
-from .tokens import issue_token
 from .webhooks import enqueue_erasure_webhooks
 
 ERASED_FIELDS = {
@@ -189,34 +188,13 @@ DATA_COPY_INTERVAL = timedelta(days=1)
 def send_data_copy(signature_id: int, *, now: datetime | None = None) -> bool:
     """Email the signer a copy of the data held about them, to the address on record only,
     at most once a day (a stranger who knows the address cannot flood its owner)."""
-    now = now or utcnow()
-    session = db.session
-    row = session.execute(
-        update(Signature)
-        .where(
-            Signature.id == signature_id,
-            Signature.erased_at.is_(None),
-            (Signature.data_copy_sent_at.is_(None))
-            | (Signature.data_copy_sent_at < now - DATA_COPY_INTERVAL),
-        )
-        .values(data_copy_sent_at=now)
-        .returning(Signature.id, Signature.email, Signature.locale)
-    ).first()
-    if row is None:
-        session.commit()
-        return False
-    connection = session.connection()
-    enqueue_email(
-        connection,
-        kind="data_copy",
-        recipient=row.email,
-        locale=row.locale,
-        payload={"token": issue_token(connection, row.id, now)},
-        signature_id=row.id,
-        now=now,
+    return email_signer_at_most_every(
+        "data_copy",
+        DATA_COPY_INTERVAL,
+        Signature.data_copy_sent_at,
+        [Signature.id == signature_id, Signature.erased_at.is_(None)],
+        now=now or utcnow(),
     )
-    session.commit()
-    return True
 
 
 def request_data_copy(email: str, petition_id: int) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from .consent import Statement, consent_text_id, record_consents, statements_for
@@ -20,7 +20,7 @@ from .counting import add_to_tally, tally_key_for
 from .email_address import canonicalize_email
 from .exceptions import PetitionNotAccepting, RateLimited
 from .extensions import db
-from .mail import enqueue_email
+from .mail import email_signer_at_most_every, enqueue_email
 from .models import ACTIVE_STATES, Partner, Petition, Signature, SignatureState, utcnow
 from .tokens import issue_token
 
@@ -181,31 +181,14 @@ def notify_duplicate(petition_id: int, email_canonical: str, *, now: datetime) -
     The page says nothing (it must not reveal who signed); the email goes to the address
     on record, with a fresh confirmation link if the signature is not confirmed yet.
     """
-    session = db.session
-    row = session.execute(
-        update(Signature)
-        .where(
+    return email_signer_at_most_every(
+        "duplicate",
+        DUPLICATE_NOTICE_INTERVAL,
+        Signature.duplicate_notified_at,
+        [
             Signature.petition_id == petition_id,
             Signature.email_canonical == email_canonical,
             Signature.state.in_([*ACTIVE_STATES, SignatureState.HELD]),
-            (Signature.duplicate_notified_at.is_(None))
-            | (Signature.duplicate_notified_at < now - DUPLICATE_NOTICE_INTERVAL),
-        )
-        .values(duplicate_notified_at=now)
-        .returning(Signature.id, Signature.email, Signature.locale)
-    ).first()
-    if row is None:
-        session.commit()
-        return False
-    connection = session.connection()
-    enqueue_email(
-        connection,
-        kind="duplicate",
-        recipient=row.email,
-        locale=row.locale,
-        payload={"token": issue_token(connection, row.id, now)},
-        signature_id=row.id,
+        ],
         now=now,
     )
-    session.commit()
-    return True
