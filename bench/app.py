@@ -4,6 +4,8 @@ endpoints the figures are compared with (a trivial endpoint and a bare ORM inser
 Only `bench/run.py` starts this; production runs `wsgi:app`, which has neither.
 """
 
+import secrets
+
 from flask import Blueprint, jsonify, request
 
 from widget import create_app
@@ -27,6 +29,7 @@ def insert():
     now = utcnow()
     db.session.add(
         Signature(
+            public_ref=secrets.token_urlsafe(12),
             petition_id=int(request.form["petition_id"]),
             first_name="Bench",
             last_name="Insert",

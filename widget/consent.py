@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .models import ConsentRecord, ConsentText, Partner, Petition, utcnow
+from .widget_cache import cached
 
 INSERT_RECORD = insert(ConsentRecord.__table__)
 TEXTS = ConsentText.__table__.c
@@ -53,7 +54,15 @@ def default_consent_text(petition: Petition) -> str:
 
 
 def statements_for(petition: Petition, partner: Partner | None, locale: str) -> list[Statement]:
-    """The consent statement and every opt-in the form shows, in the signer's language."""
+    """The consent statement and every opt-in the form shows, in the signer's language.
+
+    Kept with the petition's other cached settings: edits reach them the same way.
+    """
+    key = ("statements", petition.id, partner.id if partner else None, locale)
+    return cached(key, lambda: _build_statements(petition, partner, locale), orm=False)
+
+
+def _build_statements(petition: Petition, partner: Partner | None, locale: str):
     with force_locale(locale):
         text = petition.text_in(locale) or petition.text_in(petition.default_locale)
         written = text.consent_statement if text else ""

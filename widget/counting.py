@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, text
@@ -63,11 +64,15 @@ class CountSnapshot:
             direct=data["direct"],
         )
 
-    @property
+    @cached_property
+    def body(self) -> bytes:
+        """The JSON document, serialised once per snapshot (not once per request)."""
+        return json.dumps(self.as_json(), sort_keys=True, separators=(",", ":")).encode()
+
+    @cached_property
     def etag(self) -> str:
         # Derived from the data alone, so every app process hands out the same validator.
-        body = json.dumps(self.as_json(), sort_keys=True).encode()
-        return hashlib.sha256(body).hexdigest()[:32]
+        return hashlib.sha256(self.body).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

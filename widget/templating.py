@@ -7,7 +7,7 @@ from functools import cache, lru_cache
 
 from babel import Locale
 from flask import Flask, url_for
-from flask_babel import format_decimal, format_percent, ngettext
+from flask_babel import format_decimal, format_percent, gettext, ngettext
 from markupsafe import Markup, escape
 
 from .config import STATIC_DIR
@@ -44,6 +44,29 @@ def _plural_examples(locale: str) -> dict[str, int]:
 
 
 @lru_cache(maxsize=64)
+def plural_attributes(locale: str) -> Markup:
+    """data-plural-<category> attributes for frame.js, rendered once per language."""
+    return Markup("").join(
+        Markup(' data-plural-{}="{}"').format(category, template)
+        for category, template in plural_templates(locale).items()
+    )
+
+
+@lru_cache(maxsize=4096)
+def goal_progress(count: int, goal: int, locale: str) -> Markup:
+    """The progress bar and goal line (the goal rarely changes; counts repeat in caches)."""
+    progress = Markup(
+        '<progress class="goal" max="{}" value="{}" aria-label="{}">{}</progress>'
+    ).format(
+        goal, min(count, goal), gettext("Progress towards the goal"), format_percent(count / goal)
+    )
+    line = ngettext(
+        "Goal: %(goal)s signature", "Goal: %(goal)s signatures", goal, goal=format_decimal(goal)
+    )
+    return progress + Markup('\n<p class="goal-line">{}</p>').format(line)
+
+
+@lru_cache(maxsize=64)
 def plural_templates(locale: str) -> dict[str, str]:
     """The count sentence for each plural category, so frame.js can update it correctly.
 
@@ -67,7 +90,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         asset_url=asset_url,
         count_sentence=count_sentence,
-        plural_templates=plural_templates,
+        plural_attributes=plural_attributes,
+        goal_progress=goal_progress,
         format_decimal=format_decimal,
         format_percent=format_percent,
     )

@@ -33,14 +33,16 @@ def _widget_cache() -> _WidgetCache:
     return extensions["widget_cache"]
 
 
-def cached(key: tuple, load: Callable):
+def cached(key: tuple, load: Callable, *, orm: bool = True):
+    """``load()``'s result, reused for WIDGET_CACHE_SECONDS (ORM objects are detached)."""
     cache = _widget_cache()
     entry = cache.entries.get(key)
     if entry is not None and entry[0] > time.monotonic():
         return entry[1]
     value = load()
     if cache.ttl > 0:
-        db.session.expunge(value)  # with its texts/origins (cascade): safe to share
+        if orm:
+            db.session.expunge(value)  # with its texts/origins (cascade): safe to share
         with cache.lock:
             cache.entries[key] = (time.monotonic() + cache.ttl, value)
     return value
