@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import click
 from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -13,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .cli import register_cli
 from .config import ROOT, STATIC_DIR, TRANSLATIONS_DIR, load_settings, sqlalchemy_url
 from .errors import register_errorhandlers
-from .extensions import babel, csrf, db, limiter, migrate
+from .extensions import babel, csrf, db, limiter
 from .i18n import discover_locales, select_locale
 from .models import UTCDateTime
 from .security import register_security
@@ -108,16 +109,41 @@ def register_extensions(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(app.config["SQLITE_SYNCHRONOUS"]))
-    migrate.init_app(
+    if click.get_current_context(silent=True) is not None:
+        _install_migrate(app)  # the `flask` command line: `flask db …` must exist
+    else:
+        app.extensions["migrate"] = _LazyMigrateConfig(app)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+class _LazyMigrateConfig:
+    """Flask-Migrate for processes outside the `flask` command, set up on first use.
+
+    Importing it pulls in Alembic, Mako and Pygments: about 10 MB in every gunicorn worker,
+    which never migrates. Code that migrates (tests) only reads attributes of
+    app.extensions["migrate"]; the first read installs the real one.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+
+    def __getattr__(self, name: str):
+        _install_migrate(self._app)
+        return getattr(self._app.extensions["migrate"], name)
+
+
+def _install_migrate(app: Flask) -> None:
+    from flask_migrate import Migrate
+
+    Migrate(
         app,
         db,
         directory=str(ROOT / "migrations"),
         render_as_batch=True,
         render_item=_render_migration_type,
     )
-    babel.init_app(app, locale_selector=select_locale)
-    csrf.init_app(app)
-    limiter.init_app(app)
 
 
 def _render_migration_type(type_, obj, autogen_context):
