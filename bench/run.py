@@ -10,6 +10,8 @@ measured in the same run (a trivial endpoint, a bare ORM insert):
     the insert, tally and outbox), as signatures/s, p50/p99, 5xx and "database is locked"
   - the count endpoint (200 and 304), embed.js
   - the count endpoint with 0, 100k, 1M and 10M signatures seeded (--sizes)
+  - the dashboard (overview, a petition's charts, the breakdown) at each seeded size, and
+    the streamed CSV export of every signature at the largest size (rows/s, worker RSS)
   - peak RSS of each gunicorn worker
 
 Options: --backends sqlite,postgres  --duration 10  --burst 60  --sizes 0,100000,...
@@ -20,6 +22,7 @@ bench/results/<time>.md. Needs wrk (installed with apt when missing and run as r
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import json
 import os
 import re
@@ -30,6 +33,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -44,6 +48,12 @@ LUA = ROOT / "bench" / "lua"
 CONNECTIONS = 32
 WORKERS = 4
 PETITION, PARTNER = "bench", "bench-partner"
+OPERATOR, OPERATOR_PASSWORD = "operator@bench.example", "bench-operator-password"
+DASHBOARD_PAGES = (
+    ("dashboard overview", "/dashboard/"),
+    ("dashboard petition charts", f"/dashboard/petitions/{PETITION}"),
+    ("dashboard breakdown", f"/dashboard/petitions/{PETITION}/breakdown"),
+)
 PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -151,6 +161,8 @@ def prepare(env: dict) -> int:
         "--country",
         "DE",
     )
+    flask(env, "user", "create-operator", OPERATOR, "--name", "Bench", "--password",
+          OPERATOR_PASSWORD)  # fmt: skip
     out = subprocess.run(
         [
             str(VENV_PYTHON),
@@ -229,6 +241,7 @@ class Run:
     p99: float
     non_2xx: int
     socket_errors: int
+    max_ms: float = 0.0
     extra: dict = field(default_factory=dict)
 
 
@@ -280,10 +293,61 @@ def wrk(
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         p50=_ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
         p99=_ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+        max_ms=_ms(re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out).group(1)),
         non_2xx=int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
         socket_errors=sum(int(x) for x in errors.groups()) if errors else 0,
         extra=extra,
     )
+
+
+# --- the dashboard ---------------------------------------------------------------------
+
+
+def dashboard_cookie(base: str) -> str:
+    """Log the bench operator in, as a browser would (CSRF token, then the form); return
+    the session cookie as a Cookie header for wrk."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/dashboard/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode(
+        {"csrf_token": token, "email": OPERATOR, "password": OPERATOR_PASSWORD}
+    ).encode()
+    landed = opener.open(base + "/dashboard/login", body)
+    if not landed.geturl().rstrip("/").endswith("/dashboard"):
+        sys.exit(f"bench operator could not log in (landed on {landed.geturl()})")
+    return "Cookie: " + "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def bench_dashboard(base: str, cookie: str, size: int, duration: int) -> list[Run]:
+    return [
+        wrk(f"{name}, {size:,} seeded", base + path, duration, headers=(cookie,))
+        for name, path in DASHBOARD_PAGES
+    ]
+
+
+def bench_export(base: str, cookie: str, server: Gunicorn) -> dict:
+    """Stream every signature as CSV once; the body is counted, never kept."""
+    request = urllib.request.Request(
+        f"{base}/dashboard/petitions/{PETITION}/signatures.csv",
+        headers={cookie.split(": ", 1)[0]: cookie.split(": ", 1)[1]},
+    )
+    started = time.monotonic()
+    first_byte = None
+    size = lines = 0
+    with urllib.request.urlopen(request, timeout=3600) as response:
+        while chunk := response.read(1 << 16):
+            first_byte = first_byte or time.monotonic() - started
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    took = time.monotonic() - started
+    return {
+        "rows": lines - 1,  # the header line
+        "bytes": size,
+        "seconds": took,
+        "first_byte_ms": (first_byte or 0) * 1000,
+        "rss": server.peak_rss_mb(),
+    }
 
 
 # --- the benchmark ---------------------------------------------------------------------
@@ -356,7 +420,10 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
         log_text = log.read_text()
         locked = log_text.count("database is locked")
         tracebacks = log_text.count("Traceback")
+        rss_signing = server.peak_rss_mb()  # before the dashboard's pages are loaded
         seeded = []
+        dashboard: list[Run] = []
+        cookie = dashboard_cookie(server.url)
         current = 0
         for size in opts.sizes:
             if size > current:
@@ -368,11 +435,35 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
                 took = 0.0
             run = wrk(f"count endpoint, {size:,} seeded", count_url, d)
             seeded.append((size, run, took))
-        rss = server.peak_rss_mb()
+            dashboard += bench_dashboard(server.url, cookie, size, d)
+        rss = (rss_signing, server.peak_rss_mb())  # the export is reported on its own
+        export = bench_export(server.url, cookie, server)
     finally:
         server.stop()
         database.drop()
     report(database.name, ceiling, runs, seeded, rss, locked, tracebacks, verify, opts, lines)
+    report_dashboard(ceiling, dashboard, export, lines)
+
+
+def report_dashboard(ceiling: float, dashboard: list[Run], export: dict, lines: list[str]):
+    lines.append(
+        "\n| dashboard page (logged-in operator) | req/s | × trivial | p50 ms | p99 ms "
+        "| max ms | non-2xx/3xx |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    for run in dashboard:
+        lines.append(
+            f"| {run.name} | {run.rps:,.0f} | {run.rps / ceiling:.2f} | {run.p50:.1f} "
+            f"| {run.p99:.1f} | {run.max_ms:.0f} | {run.non_2xx} |"
+        )
+    lines.append(
+        f"\nCSV export of every signature: {export['rows']:,} rows, "
+        f"{export['bytes'] / 1e6:,.0f} MB in {export['seconds']:.1f} s "
+        f"({export['rows'] / max(export['seconds'], 0.001):,.0f} rows/s), first byte after "
+        f"{export['first_byte_ms']:,.0f} ms; peak RSS per worker afterwards (MB): "
+        f"{', '.join(f'{r:.1f}' for r in export['rss'])}"
+    )
+    print("\n".join(lines[-(len(dashboard) + 3) :]), flush=True)
 
 
 def report(name, ceiling, runs, seeded, rss, locked, tracebacks, verify, opts, lines):
@@ -405,8 +496,10 @@ def report(name, ceiling, runs, seeded, rss, locked, tracebacks, verify, opts, l
             f"| {size:,} | {took:,.0f} s | {run.rps:,.0f} | {run.rps / ceiling:.2f} "
             f"| {run.p50:.1f} | {run.p99:.1f} |"
         )
-    lines.append(f"\nPeak RSS per worker (MB): {', '.join(f'{r:.1f}' for r in rss)}")
-    lines.append("\nDashboard overview latency: not measured (the dashboard does not exist yet).")
+    lines.append(
+        f"\nPeak RSS per worker (MB): {', '.join(f'{r:.1f}' for r in rss[0])} after signing and "
+        f"the count; {', '.join(f'{r:.1f}' for r in rss[1])} after the dashboard pages too"
+    )
     print("\n".join(lines[-(len(runs) + len(seeded) + 12) :]), flush=True)
 
 

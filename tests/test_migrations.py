@@ -3,10 +3,13 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from tests.conftest import TEST_DATABASE_URL, PostgresDatabase, make_app
+from tests.factories import make_partner, make_petition, sign
+from widget.counting import verify_count
 from widget.extensions import db
+from widget.models import HourlyTally, Partner
 
 
 def test_migrated_schema_matches_the_models(app):
@@ -37,3 +40,44 @@ def test_downgrade_and_upgrade_again(tmp_path):
     finally:
         if TEST_DATABASE_URL:
             database.drop()
+
+
+def test_dashboard_revision_fills_in_the_hours_of_earlier_signatures(tmp_path):
+    """A database made before revision 0002 holds signatures but no hourly tallies:
+    upgrading fills them in, so charts and `count verify` agree at once."""
+    if TEST_DATABASE_URL:
+        database = PostgresDatabase(TEST_DATABASE_URL)
+        database.create()
+        url = database.url
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    app = make_app(url)
+    try:
+        with app.app_context():
+            upgrade()
+            petition = make_petition()
+            partner = make_partner()
+            for n in range(3):
+                sign(petition, partner, email=f"early{n}@example.org", country="FR")
+            sign(petition, None, email="direct@example.org")
+            petition_id = petition.id
+            db.session.remove()
+            downgrade(revision="0001")  # as if the signatures predated the dashboard
+            assert "hourly_tallies" not in inspect(db.engine).get_table_names()
+            upgrade()
+            assert verify_count(petition_id) == []
+            hours = db.session.execute(
+                select(
+                    HourlyTally.partner_key, HourlyTally.country, func.sum(HourlyTally.count)
+                ).group_by(HourlyTally.partner_key, HourlyTally.country)
+            ).all()
+            assert sorted(hours) == [(0, "DE", 1), (partner_id_of("friends-of-bees"), "FR", 3)]
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if TEST_DATABASE_URL:
+            database.drop()
+
+
+def partner_id_of(slug: str) -> int:
+    return db.session.scalar(select(Partner.id).where(Partner.slug == slug))

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app, g
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .accounts import load_session_user
 from .cli import register_cli
 from .config import ROOT, STATIC_DIR, TRANSLATIONS_DIR, load_settings, sqlalchemy_url
 from .errors import register_errorhandlers
-from .extensions import babel, csrf, db, limiter
+from .extensions import babel, csrf, db, limiter, login_manager
 from .i18n import discover_locales, select_locale
 from .models import UTCDateTime
 from .security import register_security
 from .templating import register_template_helpers
-from .views import BLUEPRINTS
+from .views import BLUEPRINTS, SIGNER_BLUEPRINTS
 
 
 class MissingSecretKey(RuntimeError):
@@ -103,12 +106,27 @@ def _sqlite_pragmas(synchronous: str):
     return on_connect
 
 
+def _end_session(error=None) -> None:
+    """Close the request's session before Flask-SQLAlchemy does, tolerating a database that
+    went away after the response was made (a restart): the closing ROLLBACK would fail and
+    turn a finished request into a 500. The dead connection is dropped; the pool replaces it.
+    """
+    try:
+        db.session.remove()
+    except OperationalError:
+        current_app.logger.warning("database connection lost while closing a session")
+        db.session().invalidate()  # the scoped session does not proxy invalidate()
+        db.session.remove()
+
+
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(app.config["SQLITE_SYNCHRONOUS"]))
+    # Registered after Flask-SQLAlchemy's own session teardown, so it runs first.
+    app.teardown_appcontext(_end_session)
     if click.get_current_context(silent=True) is not None:
         _install_migrate(app)  # the `flask` command line: `flask db …` must exist
     else:
@@ -116,6 +134,28 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     limiter.init_app(app)
+    _configure_login(app)
+
+
+def _configure_login(app: Flask) -> None:
+    # The session cookie (path /dashboard, see config.DEFAULTS) is Secure whenever the
+    # public address is https, and lasts a working day by default.
+    app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        hours=app.config["DASHBOARD_SESSION_HOURS"]
+    )
+    login_manager.init_app(app)
+    login_manager.user_loader(load_session_user)
+    login_manager.login_view = "dashboard.login"
+    login_manager.login_message = None  # the login page explains itself
+
+    @app.teardown_request
+    def forget_request_user(error=None) -> None:
+        # Flask-Login keeps the user in g; where one app context serves several requests
+        # (tests, scripts), the next request must not inherit this one's user, language
+        # (Flask-Babel keeps it in g too) or form token (so does Flask-WTF).
+        for name in ("_login_user", "preferred_locale", "_flask_babel", "csrf_token"):
+            g.pop(name, None)
 
 
 class _LazyMigrateConfig:
@@ -156,5 +196,7 @@ def _render_migration_type(type_, obj, autogen_context):
 def register_blueprints(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-        # The widget carries its own cookieless token (forms.SignedTokenCSRF).
+    for blueprint in SIGNER_BLUEPRINTS:
+        # The widget carries its own cookieless token (forms.SignedTokenCSRF); the
+        # dashboard keeps Flask-WTF's session token.
         csrf.exempt(blueprint)

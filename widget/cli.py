@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+import inspect
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -11,6 +13,7 @@ import click
 from flask import Flask, current_app
 
 from . import (
+    accounts,
     counting,
     demo,
     exports,
@@ -25,7 +28,7 @@ from . import (
 from .config import ROOT, TRANSLATIONS_DIR
 from .exceptions import WidgetError
 from .i18n import fill_source_catalogue
-from .models import CountingPolicy
+from .models import CountingPolicy, UserRole
 
 
 class IsoDateTime(click.ParamType):
@@ -45,11 +48,18 @@ ISO = IsoDateTime()
 
 
 def _run(use_case, *args, **kwargs):
-    """Call a use case; turn its expected failures into a clean CLI error."""
+    """Call a use case as the person at the terminal (for the audit log); turn its expected
+    failures into a clean CLI error."""
+    if _takes_actor(use_case):
+        kwargs.setdefault("actor", _actor(None))
     try:
         return use_case(*args, **kwargs)
     except WidgetError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _takes_actor(function) -> bool:
+    return "actor" in inspect.signature(function).parameters
 
 
 def _locales() -> list[str]:
@@ -320,11 +330,10 @@ def count_verify(slug):
         click.echo(f"{slug}: count {total} matches the signatures")
         return
     for m in mismatches:
-        click.echo(
-            f"partner {m.partner_key} country {m.country}: "
-            f"tallied {m.tallied}, signatures {m.signatures}",
-            err=True,
-        )
+        where = f"partner {m.partner_key} country {m.country}"
+        if m.hour is not None:
+            where += f" hour {m.hour.isoformat(timespec='minutes')}"
+        click.echo(f"{where}: tallied {m.tallied}, signatures {m.signatures}", err=True)
     raise click.ClickException(f"{slug}: {len(mismatches)} tallies differ from the signatures")
 
 
@@ -380,9 +389,8 @@ def privacy_retention(dry_run):
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-")
 def privacy_export(slug, recipient, output):
     """CSV of the signers who opted in to one recipient, then its pending erasures."""
-    rows = exports.export_rows(slug, recipient)
-    # The first row comes after the checks: unknown petitions or recipients fail cleanly.
-    output.write(_run(next, rows))
+    # Unknown petitions or recipients fail here, cleanly, before anything is written.
+    rows = _run(exports.export_rows, slug, recipient)
     for line in rows:  # streamed: a million signers never sit in memory
         output.write(line)
 
@@ -530,6 +538,9 @@ def demo_command():
 )
 def run_demo_command(host, port, mail):
     """Seed the demo, then serve the widget and the demo partner pages until Ctrl-C."""
+    if "PUBLIC_URL" not in os.environ:
+        # Embed codes and origin checks must name the address actually served.
+        current_app.config["PUBLIC_URL"] = f"http://{host}:{port}"
     demo.seed_demo(partner_origins=demo.DEFAULT_PARTNER_ORIGINS, supported_locales=_locales())
     demo.serve_demo(current_app._get_current_object(), host=host, port=port, with_mail=mail)
 
@@ -580,8 +591,40 @@ def translate_compile():
     _pybabel("compile", "-d", str(TRANSLATIONS_DIR), "--statistics")
 
 
+# --- dashboard users ---------------------------------------------------------------------
+
+user_cli = click.Group("user", help="Dashboard accounts (others are invited from the dashboard).")
+
+
+@user_cli.command("create-operator")
+@click.argument("email")
+@click.option("--name", default="", help="Shown in the dashboard and the audit log.")
+@click.password_option(help="At least 12 characters (asked for when not given).")
+def user_create_operator(email, name, password):
+    """Create an operator account: the first one, to log in and invite the rest."""
+    user = _run(accounts.create_user, email, name, password, role=UserRole.OPERATOR)
+    click.echo(f"operator {user.email} created: log in at /dashboard/login")
+
+
+@user_cli.command("list")
+def user_list():
+    """Every dashboard account, its role and partner."""
+    for user in accounts.list_users():
+        partner = user.partner.slug if user.partner else "-"
+        state = "active" if user.is_active and user.password_hash else "inactive/invited"
+        click.echo(f"{user.email}\t{user.role}\t{partner}\t{state}")
+
+
 def register_cli(app: Flask) -> None:
-    for command in (petition_cli, partner_cli, count_cli, fraud_cli, privacy_cli, translate_cli):
+    for command in (
+        petition_cli,
+        partner_cli,
+        count_cli,
+        fraud_cli,
+        privacy_cli,
+        translate_cli,
+        user_cli,
+    ):
         app.cli.add_command(command)
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)

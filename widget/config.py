@@ -198,6 +198,17 @@ SETTINGS: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "DASHBOARD_SESSION_HOURS",
+        12,
+        "Hours a dashboard login lasts (the cookie is Secure when PUBLIC_URL is https).",
+        int,
+    ),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "10/minute;50/hour",
+        "Dashboard login attempts per client network, and again per account.",
+    ),
+    Setting(
         "PREFERRED_URL_SCHEME",
         "http",
         "Scheme for URLs built outside a request.",
@@ -205,9 +216,13 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 DEFAULTS: dict[str, Any] = {
-    # Flask-WTF's session CSRF protects the (future) dashboard; the widget blueprint uses
-    # the cookieless signed token instead and is exempted in the factory.
+    # Flask-WTF's session CSRF protects the dashboard; the widget blueprints use
+    # the cookieless signed token instead and are exempted in the factory.
     "WTF_CSRF_TIME_LIMIT": None,
+    # The session cookie belongs to the dashboard alone: signers' requests never carry it.
+    "SESSION_COOKIE_PATH": "/dashboard",
+    "SESSION_COOKIE_NAME": "dashboard_session",
+    "SESSION_COOKIE_SAMESITE": "Lax",
     # Every validator message is ours (translated by Flask-Babel); loading WTForms' own
     # catalogue on each request cost more than rendering the form.
     "WTF_I18N_ENABLED": False,

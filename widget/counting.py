@@ -10,7 +10,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 
 from flask import current_app
@@ -20,7 +20,16 @@ from sqlalchemy.engine import Connection
 
 from . import shared_cache
 from .extensions import db
-from .models import NO_PARTNER, Partner, Petition, Signature, Tally, utcnow
+from .models import (
+    NO_PARTNER,
+    ExternalCount,
+    HourlyTally,
+    Partner,
+    Petition,
+    Signature,
+    Tally,
+    utcnow,
+)
 from .petitions import get_petition
 
 TALLIES = Tally.__table__.c
@@ -40,6 +49,7 @@ class CountSnapshot:
     partners: dict[str, int]
     countries: dict[str, int]
     direct: int
+    external: int = 0  # of ``count``: collected elsewhere, entered by operators
 
     def as_json(self) -> dict:
         return {
@@ -50,6 +60,7 @@ class CountSnapshot:
             "partners": self.partners,
             "countries": self.countries,
             "direct": self.direct,
+            "external": self.external,
         }
 
     @classmethod
@@ -62,6 +73,7 @@ class CountSnapshot:
             partners=data["partners"],
             countries=data["countries"],
             direct=data["direct"],
+            external=data.get("external", 0),
         )
 
     @cached_property
@@ -81,45 +93,68 @@ class TallyKey:
     country: str
 
 
-def _tally_upsert(dialect_name: str):
-    """INSERT … ON CONFLICT DO UPDATE for one shard, built once per dialect: the values
-    come as parameters, so SQLAlchemy compiles it once instead of on every signature."""
+def _upserts(dialect_name: str):
+    """INSERT … ON CONFLICT DO UPDATE for a tally shard and an hourly shard, built once per
+    dialect: values come as parameters, so SQLAlchemy compiles them once, not per signature."""
     if dialect_name not in _UPSERTS:
         postgres = dialect_name == "postgresql"
-        stmt = (postgresql if postgres else sqlite).insert(Tally.__table__)
+        dialect = postgresql if postgres else sqlite
+        tally = dialect.insert(Tally.__table__)
+        columns = Tally.__table__.c
         # Clocks of different app processes disagree a little; never move updated_at back.
-        table = Tally.__table__.c
         latest = (func.greatest if postgres else func.max)(
-            table.updated_at, stmt.excluded.updated_at
+            columns.updated_at, tally.excluded.updated_at
         )
-        _UPSERTS[dialect_name] = stmt.on_conflict_do_update(
-            index_elements=[table.petition_id, table.partner_key, table.country, table.shard],
-            set_={"count": table.count + stmt.excluded.count, "updated_at": latest},
-        )
+        hourly = dialect.insert(HourlyTally.__table__)
+        hours = HourlyTally.__table__.c
+        _UPSERTS[dialect_name] = (
+            tally.on_conflict_do_update(
+                index_elements=[
+                    columns.petition_id, columns.partner_key, columns.country, columns.shard
+                ],
+                set_={"count": columns.count + tally.excluded.count, "updated_at": latest},
+            ),
+            hourly.on_conflict_do_update(
+                index_elements=[
+                    hours.petition_id, hours.hour, hours.partner_key, hours.country, hours.shard
+                ],
+                set_={"count": hours.count + hourly.excluded.count},
+            ),
+        )  # fmt: skip
     return _UPSERTS[dialect_name]
 
 
 _UPSERTS: dict = {}
 
 
+def hour_of(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
 def add_to_tally(
-    connection: Connection, *, petition_id: int, key: TallyKey, delta: int, now: datetime
+    connection: Connection,
+    *,
+    petition_id: int,
+    key: TallyKey,
+    delta: int,
+    now: datetime,
+    at: datetime | None = None,
 ) -> None:
-    """Add ``delta`` to one random shard of the key, inside the caller's transaction."""
+    """Add ``delta`` to one random shard of the key, and to the hour the signatures count
+    in (``at``, default ``now``), inside the caller's transaction."""
     shards = current_app.config["TALLY_SHARDS"]
     # Decrements go to shard 0: any shard of the key will do, the sum is what counts.
     shard = random.randrange(shards) if delta > 0 else 0
-    connection.execute(
-        _tally_upsert(connection.dialect.name),
-        {
-            "petition_id": petition_id,
-            "partner_key": key.partner_key,
-            "country": key.country,
-            "shard": shard,
-            "count": delta,
-            "updated_at": now,
-        },
-    )
+    tally, hourly = _upserts(connection.dialect.name)
+    values = {
+        "petition_id": petition_id,
+        "partner_key": key.partner_key,
+        "country": key.country,
+        "shard": shard,
+        "count": delta,
+    }
+    connection.execute(tally, {**values, "updated_at": now})
+    connection.execute(hourly, {**values, "hour": hour_of(at or now)})
 
 
 def tally_key_for(partner_id: int | None, country: str) -> TallyKey:
@@ -193,6 +228,17 @@ def _query_snapshot(petition: Petition) -> CountSnapshot:
         by_partner[partner_key] += total
         by_country[country] += total
         as_of = max(as_of, updated_at)
+    # Signatures collected elsewhere join the total and its breakdowns (and say so).
+    external = db.session.execute(
+        select(ExternalCount.partner_id, ExternalCount.country, func.sum(ExternalCount.delta),
+               func.max(ExternalCount.created_at))
+        .where(ExternalCount.petition_id == petition.id)
+        .group_by(ExternalCount.partner_id, ExternalCount.country)
+    ).all()  # fmt: skip
+    for partner_id, country, total, entered_at in external:
+        by_partner[partner_id or NO_PARTNER] += total
+        by_country[country] += total
+        as_of = max(as_of, entered_at)
     slugs = _partner_slugs([k for k in by_partner if k != NO_PARTNER])
     partners = {slugs[k]: n for k, n in by_partner.items() if k in slugs and n}
     return CountSnapshot(
@@ -203,6 +249,7 @@ def _query_snapshot(petition: Petition) -> CountSnapshot:
         partners=dict(sorted(partners.items())),
         countries={c: n for c, n in sorted(by_country.items()) if n},
         direct=by_partner.get(NO_PARTNER, 0),
+        external=sum(row[2] for row in external),
     )
 
 
@@ -254,11 +301,15 @@ class CountMismatch:
     country: str
     tallied: int
     signatures: int
+    hour: datetime | None = None  # set when an hourly tally differs
 
 
 def verify_count(petition_id: int) -> list[CountMismatch]:
-    """Compare the tallies with the counted signatures, key by key; empty means exact."""
-    return _compare(_tallied(petition_id), _counted_signatures(petition_id))
+    """Compare the tallies, total and hourly, with the counted signatures, key by key;
+    empty means exact."""
+    by_key = _compare(_tallied(petition_id), _counted_signatures(petition_id))
+    by_hour = _compare_hours(_tallied_hours(petition_id), _counted_by_hour(petition_id))
+    return by_key + by_hour
 
 
 def _tallied(petition_id: int) -> dict[TallyKey, int]:
@@ -279,6 +330,39 @@ def _counted_signatures(petition_id: int) -> dict[TallyKey, int]:
     return {tally_key_for(p, c): n for p, c, n in rows}
 
 
+def _hour_bucket(column):
+    """The hour a timestamp falls in, computed by the database (its own SQL per dialect)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("hour", column)
+    return func.strftime("%Y-%m-%d %H:00:00", column)
+
+
+def _as_hour(value) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _tallied_hours(petition_id: int) -> dict[tuple, int]:
+    rows = db.session.execute(
+        select(HourlyTally.partner_key, HourlyTally.country, HourlyTally.hour,
+               func.sum(HourlyTally.count))
+        .where(HourlyTally.petition_id == petition_id)
+        .group_by(HourlyTally.partner_key, HourlyTally.country, HourlyTally.hour)
+    )  # fmt: skip
+    return {(p, c, _as_hour(h)): n for p, c, h, n in rows if n}
+
+
+def _counted_by_hour(petition_id: int) -> dict[tuple, int]:
+    bucket = _hour_bucket(Signature.counted_at)
+    rows = db.session.execute(
+        select(Signature.partner_id, Signature.country, bucket, func.count())
+        .where(Signature.petition_id == petition_id, Signature.counted_at.is_not(None))
+        .group_by(Signature.partner_id, Signature.country, bucket)
+    )
+    return {(p or NO_PARTNER, c, _as_hour(h)): n for p, c, h, n in rows}
+
+
 def _compare(tallied: dict[TallyKey, int], actual: dict[TallyKey, int]) -> list[CountMismatch]:
     keys = sorted(set(tallied) | set(actual), key=lambda k: (k.partner_key, k.country))
     return [
@@ -288,28 +372,34 @@ def _compare(tallied: dict[TallyKey, int], actual: dict[TallyKey, int]) -> list[
     ]
 
 
-def rebuild_tallies(petition_id: int) -> int:
-    """Recompute the petition's tallies from its counted signatures; return the total.
+def _compare_hours(tallied: dict[tuple, int], actual: dict[tuple, int]) -> list[CountMismatch]:
+    return [
+        CountMismatch(k[0], k[1], tallied.get(k, 0), actual.get(k, 0), hour=k[2])
+        for k in sorted(set(tallied) | set(actual))
+        if tallied.get(k, 0) != actual.get(k, 0)
+    ]
 
-    For repairs after manual database edits: the signing path never needs it.
-    """
+
+def rebuild_tallies(petition_id: int) -> int:
+    """Recompute the petition's tallies (total and hourly) from its counted signatures;
+    return the total. For repairs after manual database edits: signing never needs it."""
     now = utcnow()
     if db.session.get_bind().dialect.name == "postgresql":
         # Counting millions of rows may outlast the per-statement limit meant for requests.
         db.session.execute(text("SET LOCAL statement_timeout = 0"))
     counted = _counted_signatures(petition_id)
+    by_hour = _counted_by_hour(petition_id)
     db.session.execute(delete(Tally).where(Tally.petition_id == petition_id))
+    db.session.execute(delete(HourlyTally).where(HourlyTally.petition_id == petition_id))
     db.session.add_all(
-        Tally(
-            petition_id=petition_id,
-            partner_key=key.partner_key,
-            country=key.country,
-            shard=0,
-            count=n,
-            updated_at=now,
-        )
+        Tally(petition_id=petition_id, partner_key=key.partner_key, country=key.country,
+              shard=0, count=n, updated_at=now)
         for key, n in counted.items()
-    )
+    )  # fmt: skip
+    db.session.add_all(
+        HourlyTally(petition_id=petition_id, partner_key=p, country=c, hour=h, shard=0, count=n)
+        for (p, c, h), n in by_hour.items()
+    )  # fmt: skip
     db.session.commit()
     petition = db.session.get(Petition, petition_id)
     forget_cached_counts(petition.slug)

@@ -37,6 +37,11 @@ def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs, key=lambda pair: _sort_key(pair[1])))
 
 
+def country_name(code: str, locale: str) -> str:
+    """The country's name in that language; the code itself if CLDR has none."""
+    return Locale.parse(locale).territories.get(code, code)
+
+
 def likely_country(locale: str) -> str | None:
     """The country CLDR associates with a language (de -> DE), if it is one we list."""
     subtags = get_global("likely_subtags").get(locale.split("_")[0].split("-")[0], "")

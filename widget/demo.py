@@ -11,11 +11,13 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from .accounts import create_user, find_user
 from .extensions import db
-from .models import Partner, Petition, PetitionStatus
+from .models import Partner, Petition, PetitionStatus, Signature, UserRole
 from .partner_site import PartnerPage, create_partner_site
 from .partners import add_partner, add_partner_origins
 from .petitions import create_petition, set_petition_text, update_petition
+from .seeding import seed_signatures
 from .widget_cache import forget_widget_cache
 from .worker import run_worker
 
@@ -70,6 +72,14 @@ PARTNERS = {
 }
 
 
+# Known passwords, for the local demo only: `run-demo` prints them.
+DEMO_ACCOUNTS = {
+    "operator@demo.example": ("Demo Operator", "demo-operator-password", None),
+    "partner@demo.example": ("Demo Partner User", "demo-partner-password", "kinderschutz-demo"),
+}
+DEMO_SIGNATURES = 2400
+
+
 @dataclass(frozen=True)
 class DemoResult:
     petition_slug: str
@@ -109,7 +119,19 @@ def seed_demo(*, partner_origins: dict[str, str], supported_locales: list[str]) 
             add_partner(slug, origins=[origin], **PARTNERS[slug])
         else:
             add_partner_origins(slug, [origin])
+    _seed_accounts()
+    if not db.session.scalar(select(Signature.id).limit(1)):
+        # Three weeks of synthetic signers, so the dashboard's charts have a shape.
+        seed_signatures(DEMO_PETITION, DEMO_SIGNATURES, days=21)
     return DemoResult(DEMO_PETITION, sorted(partner_origins))
+
+
+def _seed_accounts() -> None:
+    for address, (name, password, partner_slug) in DEMO_ACCOUNTS.items():
+        if find_user(address) is not None:
+            continue
+        role = UserRole.PARTNER if partner_slug else UserRole.OPERATOR
+        create_user(address, name, password, role=role, partner_slug=partner_slug, actor="demo")
 
 
 def demo_pages() -> dict[str, list[PartnerPage]]:
@@ -177,6 +199,10 @@ def serve_demo(app: Flask, *, host: str, port: int, with_mail: bool = True) -> N
         for page in demo_pages()[slug]:
             print(f"Partner page:   {origin}{page.path}  ({page.title})", flush=True)
     print(f"Count (JSON):   {public}/api/v1/petitions/{DEMO_PETITION}", flush=True)
+    print(f"Dashboard:      {public}/dashboard/", flush=True)
+    for address, (_, password, partner_slug) in DEMO_ACCOUNTS.items():
+        role = f"partner user of {partner_slug}" if partner_slug else "operator"
+        print(f"  log in as {address} / {password} ({role})", flush=True)
     if with_mail:
         print("Emails (confirmation links) are printed here as they are sent.", flush=True)
     widget = make_server(host, port, app, threaded=True)

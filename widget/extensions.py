@@ -3,6 +3,7 @@
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -27,3 +28,5 @@ babel = Babel()
 csrf = CSRFProtect()
 # Storage, strategy and fallback come from RATELIMIT_* settings set in the factory.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Dashboard sessions only; the user loader and login view are set in the factory.
+login_manager = LoginManager()

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select, update
 
+from . import audit
 from .counting import add_to_tally, forget_cached_counts, tally_key_for
 from .exceptions import InvalidInput
 from .extensions import db
@@ -183,6 +184,8 @@ def release_held_signatures(
 
 
 def _log(petition, action, criteria, reason, actor, affected, now) -> None:
+    audit.record(actor, f"fraud.{action}", f"petition:{petition.slug}", affected=affected,
+                 reason=reason.strip(), **criteria.as_dict())  # fmt: skip
     db.session.add(
         FraudAction(
             petition_id=petition.id,

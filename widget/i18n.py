@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -38,15 +39,26 @@ def match_locale(tag: str | None, supported: list[str]) -> str | None:
 
 
 def select_locale() -> str:
-    """Interface language: the embed's ``lang``, then Accept-Language, then the petition's."""
+    """Interface language: the embed's ``lang`` (or the dashboard user's choice), then
+    Accept-Language, then the petition's."""
     supported = supported_locales()
-    chosen = match_locale(request.args.get("lang"), supported)
+    chosen = match_locale(request.args.get("lang") or g.get("preferred_locale"), supported)
     if chosen:
         return chosen
     best = request.accept_languages.best_match(supported)
     if best:
         return best
     return g.get("fallback_locale") or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, the language's name in itself) for every supported locale."""
+    return [(code, _native_name(code)) for code in supported_locales()]
+
+
+@cache
+def _native_name(code: str) -> str:
+    return Locale.parse(code).get_display_name(code)
 
 
 def text_direction(locale: str) -> str:

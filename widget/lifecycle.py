@@ -4,41 +4,57 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from .counting import add_to_tally, tally_key_for
+from .counting import add_to_tally, hour_of, tally_key_for
 from .extensions import db
 from .models import ACTIVE_STATES, Signature, SignatureState
 
+CHUNK = 1000  # ids per statement: SQLite takes at most 32,766 parameters
+
 
 def end_signatures(ids_query, *, state: SignatureState, now: datetime) -> int:
-    """Withdraw or invalidate the signatures ``ids_query`` selects, keeping tallies exact.
+    """Withdraw, invalidate or erase the signatures ``ids_query`` selects, keeping the
+    tallies (total and hourly) exact. The caller commits.
 
-    Each counted row is un-counted by the same statement that ends it, so a confirmation
-    racing with this cannot be missed. The caller commits.
+    A counted row is un-counted only by a conditional update that also ends it, so a
+    confirmation or another ending racing with this one cannot be missed or doubled.
     """
     session = db.session
-    ids = ids_query.scalar_subquery()
     ending = [*ACTIVE_STATES, SignatureState.HELD]
-    uncounted = session.execute(
-        update(Signature)
-        .where(
-            Signature.id.in_(ids), Signature.state.in_(ending), Signature.counted_at.is_not(None)
-        )
-        .values(state=state, ended_at=now, counted_at=None)
-        .returning(Signature.petition_id, Signature.partner_id, Signature.country)
-        .execution_options(synchronize_session=False)
-    ).all()
+    counted = session.execute(
+        select(Signature.id, Signature.petition_id, Signature.partner_id, Signature.country,
+               Signature.counted_at)
+        .where(Signature.id.in_(ids_query.scalar_subquery()), Signature.state.in_(ending),
+               Signature.counted_at.is_not(None))
+    ).all()  # fmt: skip
+    seen = {row.id: row for row in counted}
+    uncounted = []
+    ids = list(seen)
+    for start in range(0, len(ids), CHUNK):
+        uncounted += session.scalars(
+            update(Signature)
+            .where(
+                Signature.id.in_(ids[start : start + CHUNK]),
+                Signature.state.in_(ending),
+                Signature.counted_at.is_not(None),
+            )
+            .values(state=state, ended_at=now, counted_at=None)
+            .returning(Signature.id)
+            .execution_options(synchronize_session=False)
+        ).all()
     rest = session.execute(
         update(Signature)
-        .where(Signature.id.in_(ids), Signature.state.in_(ending))
+        .where(Signature.id.in_(ids_query.scalar_subquery()), Signature.state.in_(ending))
         .values(state=state, ended_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     decrements: dict[tuple, int] = {}
-    for petition_id, partner_id, country in uncounted:
-        key = (petition_id, tally_key_for(partner_id, country))
+    for signature_id in uncounted:
+        row = seen[signature_id]
+        key = (row.petition_id, tally_key_for(row.partner_id, row.country), hour_of(row.counted_at))
         decrements[key] = decrements.get(key, 0) + 1
-    for (petition_id, key), n in decrements.items():
-        add_to_tally(session.connection(), petition_id=petition_id, key=key, delta=-n, now=now)
+    connection = session.connection()
+    for (petition_id, key, hour), n in decrements.items():
+        add_to_tally(connection, petition_id=petition_id, key=key, delta=-n, now=now, at=hour)
     return len(uncounted) + rest

@@ -41,7 +41,12 @@ SUBJECTS = {
     "reminder": _l("Reminder: please confirm your signature: %(title)s"),
     "duplicate": _l("You have already signed: %(title)s"),
     "data_copy": _l("The data we hold about you: %(title)s"),
+    "invite": _l("You are invited to the petition dashboard"),
+    "password_reset": _l("Choose a new password for the petition dashboard"),
 }
+SIGNER_KINDS = frozenset({"confirm", "reminder", "duplicate", "data_copy"})
+INVITATION_LINK_DAYS = 7
+RESET_LINK_DAYS = 1
 
 
 def enqueue_email(
@@ -105,6 +110,15 @@ class NothingToSend(Exception):
 
 def render_email(message: OutboxMessage) -> EmailMessage:
     """The email as the recipient will read it, in their language."""
+    with force_locale(message.locale or "en"):
+        if message.kind in SIGNER_KINDS:
+            subject, body = _signer_email(message)
+        else:
+            subject, body = _account_email(message)
+    return _envelope(message, subject, body)
+
+
+def _signer_email(message: OutboxMessage) -> tuple[str, str]:
     signature = db.session.get(Signature, message.signature_id) if message.signature_id else None
     if signature is None:
         raise NothingToSend(f"outbox {message.id}: its signature is gone")
@@ -112,23 +126,42 @@ def render_email(message: OutboxMessage) -> EmailMessage:
     config = current_app.config
     base = config["PUBLIC_URL"].rstrip("/")
     token = message.payload.get("token")
-    with force_locale(message.locale):
-        text = petition.text_in(message.locale) or petition.text_in(petition.default_locale)
-        values = {
-            "signature": signature,
-            "petition": petition,
-            "title": text.title,
-            "organiser": petition.lead_organisation,
-            "confirm_url": f"{base}/s/{token}/confirm" if token else None,
-            "withdraw_url": f"{base}/s/{token}/withdraw" if token else None,
-            "data_url": f"{base}/s/{token}/data" if token else None,
-            "privacy_url": f"{base}/p/{petition.slug}/privacy?lang={message.locale}",
-            "held": data_held(signature) if message.kind == "data_copy" else None,
-            "petition_url": f"{base}/p/{petition.slug}?lang={message.locale}",
-            "link_days": config["CONFIRM_LINK_DAYS"],
-        }
-        body = render_template(f"mail/{message.kind}.txt", **values)
-        subject = str(SUBJECTS[message.kind]) % {"title": text.title}
+    text = petition.text_in(message.locale) or petition.text_in(petition.default_locale)
+    values = {
+        "signature": signature,
+        "petition": petition,
+        "title": text.title,
+        "organiser": petition.lead_organisation,
+        "confirm_url": f"{base}/s/{token}/confirm" if token else None,
+        "withdraw_url": f"{base}/s/{token}/withdraw" if token else None,
+        "data_url": f"{base}/s/{token}/data" if token else None,
+        "privacy_url": f"{base}/p/{petition.slug}/privacy?lang={message.locale}",
+        "held": data_held(signature) if message.kind == "data_copy" else None,
+        "petition_url": f"{base}/p/{petition.slug}?lang={message.locale}",
+        "link_days": config["CONFIRM_LINK_DAYS"],
+    }
+    body = render_template(f"mail/{message.kind}.txt", **values)
+    return str(SUBJECTS[message.kind]) % {"title": text.title}, body
+
+
+def _account_email(message: OutboxMessage) -> tuple[str, str]:
+    """Emails to dashboard users (invitations, password resets)."""
+    token = message.payload.get("invite_token")
+    if not token:
+        raise NothingToSend(f"outbox {message.id}: the invitation link is gone")
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    body = render_template(
+        f"mail/{message.kind}.txt",
+        name=message.payload.get("name", ""),
+        invited_by=message.payload.get("invited_by", ""),
+        invite_url=f"{base}/dashboard/invite/{token}",
+        days=INVITATION_LINK_DAYS if message.kind == "invite" else RESET_LINK_DAYS,
+    )
+    return str(SUBJECTS[message.kind]), body
+
+
+def _envelope(message: OutboxMessage, subject: str, body: str) -> EmailMessage:
+    config = current_app.config
     email = EmailMessage()
     email["Subject"] = subject
     email["From"] = config["MAIL_FROM"]
@@ -275,7 +308,7 @@ def _without_personal_data(message: OutboxMessage) -> dict:
             "partner_id": message.payload.get("partner_id"),
             "body": {"event": body.get("event"), "ref": body.get("ref")},
         }
-    return {k: v for k, v in message.payload.items() if k != "token"}
+    return {k: v for k, v in message.payload.items() if k not in ("token", "invite_token")}
 
 
 def _record_failure(

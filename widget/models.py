@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +30,11 @@ NO_PARTNER = 0
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def midnight_utc(day: date) -> datetime:
+    """The start of a UTC day: day filters compare timestamps with it."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -230,6 +236,11 @@ class PartnerOrigin(db.Model):
     partner: Mapped[Partner] = relationship(back_populates="origins")
 
 
+# The held-only index's condition, written literally: a query must repeat it word for word
+# (not as a bound parameter) for SQLite and PostgreSQL to use the partial index.
+HELD_ONLY = "state = 'held'"
+
+
 class Signature(db.Model):
     __tablename__ = "signatures"
     __table_args__ = (
@@ -237,6 +248,14 @@ class Signature(db.Model):
         UniqueConstraint("petition_id", "email_canonical"),
         # Time windows of the fraud tools, the reminder sweep and exports.
         Index("ix_signatures_petition_id_created_at", "petition_id", "created_at"),
+        # Held signatures only (a partial index): the fraud page counts them exactly, and
+        # the signing insert of an ordinary signature adds nothing to this index.
+        Index(
+            "ix_signatures_held",
+            "petition_id",
+            sqlite_where=text(HELD_ONLY),
+            postgresql_where=text(HELD_ONLY),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -435,3 +454,105 @@ class Tally(db.Model):
     shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HourlyTally(db.Model):
+    """Counted signatures per petition, partner, country and hour: the charts and the
+    breakdown tables read these, never the signatures. Sharded like Tally."""
+
+    __tablename__ = "hourly_tallies"
+
+    petition_id: Mapped[int] = mapped_column(
+        ForeignKey("petitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    partner_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ExternalCount(db.Model):
+    """Signatures collected elsewhere (paper, other tools), entered by an operator.
+
+    Entries are never edited: a correction is a new entry with a negative number, so the
+    list is its own audit trail.
+    """
+
+    __tablename__ = "external_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(
+        ForeignKey("petitions.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
+    country: Mapped[str] = mapped_column(String(2))
+    delta: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(500))
+    entered_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserRole(enum.StrEnum):
+    OPERATOR = "operator"  # the lead organisation's staff: everything
+    PARTNER = "partner"  # a partner's staff: its own numbers and opted-in signers
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[UserRole] = mapped_column(_str_enum(UserRole))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every session: raising it logs the user out on every device.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    partner: Mapped[Partner | None] = relationship(lazy="joined")
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == UserRole.OPERATOR
+
+    # Flask-Login's user interface
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class Invitation(db.Model):
+    """A link to set a password, sent by email; only its hash is stored."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(db.Model):
+    """An operator action that changed data: who, when, what, on which thing."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from . import audit
 from .countries import country_codes
 from .exceptions import InvalidInput, UnknownPartner
 from .extensions import db
@@ -52,6 +53,7 @@ def add_partner(
     origins: list[str],
     website: str | None = None,
     country: str | None = None,
+    actor: str = audit.SYSTEM,
 ) -> Partner:
     """Register a coalition partner; its origins may then embed every open petition."""
     check_slug(slug)
@@ -67,34 +69,69 @@ def add_partner(
         origins=[PartnerOrigin(origin=o) for o in _normalized_origins(origins)],
     )
     db.session.add(partner)
+    audit.record(actor, "partner.create", f"partner:{slug}", name=partner.name,
+                 origins=partner.origin_list)  # fmt: skip
     db.session.commit()
     forget_widget_cache()
     return partner
 
 
-def add_partner_origins(slug: str, origins: list[str]) -> Partner:
+def update_partner(
+    slug: str,
+    *,
+    name: str,
+    website: str | None,
+    country: str | None,
+    origins: list[str],
+    actor: str = audit.SYSTEM,
+) -> Partner:
+    """Change a partner's name, website, country and its whole list of origins."""
+    partner = get_partner(slug)
+    if not name.strip():
+        raise InvalidInput("the partner needs a name")
+    wanted = _normalized_origins(origins)
+    before = partner.origin_list
+    partner.name, partner.website = name.strip(), website or None
+    partner.country = _check_country(country)
+    partner.origins = [o for o in partner.origins if o.origin in wanted] + [
+        PartnerOrigin(origin=o) for o in wanted if o not in before
+    ]
+    audit.record(actor, "partner.update", f"partner:{slug}", name=partner.name,
+                 website=partner.website, country=partner.country,
+                 origins_added=sorted(set(wanted) - set(before)) or None,
+                 origins_removed=sorted(set(before) - set(wanted)) or None)  # fmt: skip
+    db.session.commit()
+    forget_widget_cache()
+    return partner
+
+
+def add_partner_origins(slug: str, origins: list[str], *, actor: str = audit.SYSTEM) -> Partner:
     """Allow more origins to embed the partner's widgets."""
     partner = get_partner(slug)
     known = set(partner.origin_list)
     for origin in _normalized_origins(origins):
         if origin not in known:
             partner.origins.append(PartnerOrigin(origin=origin))
+    audit.record(actor, "partner.origins_add", f"partner:{slug}", origins=origins)
     db.session.commit()
     forget_widget_cache()
     return partner
 
 
-def remove_partner_origins(slug: str, origins: list[str]) -> Partner:
+def remove_partner_origins(slug: str, origins: list[str], *, actor: str = audit.SYSTEM) -> Partner:
     """Stop an origin from embedding the partner's widgets."""
     partner = get_partner(slug)
     gone = set(_normalized_origins(origins))
     partner.origins = [o for o in partner.origins if o.origin not in gone]
+    audit.record(actor, "partner.origins_remove", f"partner:{slug}", origins=sorted(gone))
     db.session.commit()
     forget_widget_cache()
     return partner
 
 
-def set_partner_webhook(slug: str, url: str | None) -> tuple[Partner, str | None]:
+def set_partner_webhook(
+    slug: str, url: str | None, *, actor: str = audit.SYSTEM
+) -> tuple[Partner, str | None]:
     """Send this partner its opted-in signers and erasures at ``url`` (None stops it).
 
     Returns the partner and a new signing secret, to hand to the partner once.
@@ -102,6 +139,7 @@ def set_partner_webhook(slug: str, url: str | None) -> tuple[Partner, str | None
     partner = get_partner(slug)
     if url is None:
         partner.webhook_url = partner.webhook_secret = None
+        audit.record(actor, "partner.webhook_stop", f"partner:{slug}")
         db.session.commit()
         return partner, None
     parts = urlsplit(url)
@@ -109,5 +147,6 @@ def set_partner_webhook(slug: str, url: str | None) -> tuple[Partner, str | None
         raise InvalidInput(f"not a web address: {url!r}")
     partner.webhook_url = url
     partner.webhook_secret = new_webhook_secret()
+    audit.record(actor, "partner.webhook", f"partner:{slug}", url=url)
     db.session.commit()
     return partner, partner.webhook_secret

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
+from . import audit
 from .email_address import InvalidEmail, normalize_email
 from .exceptions import InvalidInput, UnknownPetition
 from .extensions import db
@@ -67,6 +68,7 @@ def create_petition(
     is_open: bool = False,
     is_embeddable_anywhere: bool = False,
     counts_on: CountingPolicy = CountingPolicy.ON_SUBMISSION,
+    actor: str = audit.SYSTEM,
 ) -> Petition:
     """Create a petition (a draft unless ``is_open``) with its title in ``locale``."""
     check_slug(slug)
@@ -88,13 +90,19 @@ def create_petition(
         texts=[PetitionText(locale=locale, title=title.strip())],
     )
     db.session.add(petition)
+    audit.record(actor, "petition.create", f"petition:{slug}", goal=goal, locale=locale,
+                 open=is_open, counts_on=str(counts_on))  # fmt: skip
     db.session.commit()
     forget_widget_cache()
     return petition
 
 
 def open_petition(
-    slug: str, *, opens_at: datetime | None = None, closes_at: datetime | None = None
+    slug: str,
+    *,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    actor: str = audit.SYSTEM,
 ) -> Petition:
     """Accept signatures from now (or ``opens_at``) until closed (or ``closes_at``)."""
     petition = get_petition(slug)
@@ -103,12 +111,16 @@ def open_petition(
     petition.status = PetitionStatus.OPEN
     petition.opens_at = opens_at
     petition.closes_at = closes_at
+    audit.record(actor, "petition.open", f"petition:{slug}", opens_at=_iso(opens_at),
+                 closes_at=_iso(closes_at))  # fmt: skip
     db.session.commit()
     forget_widget_cache()
     return petition
 
 
-def close_petition(slug: str, *, closes_at: datetime | None = None) -> Petition:
+def close_petition(
+    slug: str, *, closes_at: datetime | None = None, actor: str = audit.SYSTEM
+) -> Petition:
     """Stop accepting signatures now, or at ``closes_at``; the count stays visible."""
     petition = get_petition(slug)
     if closes_at is None or closes_at <= utcnow():
@@ -117,6 +129,7 @@ def close_petition(slug: str, *, closes_at: datetime | None = None) -> Petition:
         petition.closed_at = closes_at or utcnow()
     else:
         petition.closes_at = closes_at
+    audit.record(actor, "petition.close", f"petition:{slug}", closes_at=_iso(closes_at))
     db.session.commit()
     forget_widget_cache()
     return petition
@@ -134,6 +147,7 @@ def update_petition(
     controller: str | None = None,
     privacy_contact: str | None = None,
     retention_days: int | None = None,
+    actor: str = audit.SYSTEM,
 ) -> Petition:
     """Change a petition's settings; None leaves a setting as it is.
 
@@ -165,13 +179,19 @@ def update_petition(
         if retention_days < 0:
             raise InvalidInput("the retention period cannot be negative")
         petition.retention_days = retention_days
+    audit.record(actor, "petition.update", f"petition:{slug}", **_changes(petition))
     db.session.commit()
     forget_widget_cache()
     return petition
 
 
 def set_petition_text(
-    slug: str, locale: str, *, supported_locales: list[str], **fields: str | None
+    slug: str,
+    locale: str,
+    *,
+    supported_locales: list[str],
+    actor: str = audit.SYSTEM,
+    **fields: str | None,
 ) -> PetitionText:
     """Create or change the petition's text in one language; None leaves a field as it is."""
     unknown = set(fields) - set(TEXT_FIELDS)
@@ -190,6 +210,9 @@ def set_petition_text(
             setattr(text, name, value.strip())
     if not text.title:
         raise InvalidInput("the title cannot be empty")
+    changed = sorted(_changes(text))
+    if changed:
+        audit.record(actor, "petition.text", f"petition:{slug}", locale=locale, fields=changed)
     db.session.commit()
     forget_widget_cache()
     return text
@@ -202,7 +225,9 @@ def _checked_address(address: str) -> str:
         raise InvalidInput(f"not an email address: {address!r}") from exc
 
 
-def add_organisation(slug: str, organisation_slug: str, *, name: str) -> PetitionOrganisation:
+def add_organisation(
+    slug: str, organisation_slug: str, *, name: str, actor: str = audit.SYSTEM
+) -> PetitionOrganisation:
     """Name another organisation on the petition; signers may opt in to hear from it."""
     petition = get_petition(slug)
     check_slug(organisation_slug)
@@ -212,6 +237,26 @@ def add_organisation(slug: str, organisation_slug: str, *, name: str) -> Petitio
         raise InvalidInput(f"{slug} names {organisation_slug!r} already")
     organisation = PetitionOrganisation(slug=organisation_slug, name=name.strip())
     petition.organisations.append(organisation)
+    audit.record(actor, "petition.organisation", f"petition:{slug}",
+                 organisation=organisation_slug, name=name.strip())  # fmt: skip
     db.session.commit()
     forget_widget_cache()
     return organisation
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="minutes") if moment else None
+
+
+def _changes(instance) -> dict:
+    """Changed attributes of a loaded row as {name: new value}, for the audit log."""
+    state = inspect(instance)
+    return {
+        attr.key: _plain(attr.value)
+        for attr in state.attrs
+        if attr.history.has_changes() and not attr.key.endswith(("_at", "texts", "organisations"))
+    }
+
+
+def _plain(value):
+    return str(value) if not isinstance(value, (int, bool, type(None))) else value

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
+from . import audit
 from .counting import forget_cached_counts
 from .email_address import canonicalize_email
 from .extensions import db
@@ -112,6 +113,8 @@ def erase_signatures(
                 erased_at=now,
             )
         )
+    audit.record(actor, "privacy.erase", f"signatures:{len(rows)}", channel=channel,
+                 refs=[row.public_ref for row in rows])  # fmt: skip
     session.add(
         ErasureLog(
             created_at=now,

@@ -34,6 +34,7 @@ COLUMNS = (
     "state",
     "created_at",
     "counted_at",
+    "confirmed_at",
 )
 COUNTRIES = ("DE", "FR", "IT", "ES", "PL", "NL", "BE", "AT", "SE", "CZ", "PT", "IE", "GR")
 
@@ -58,26 +59,34 @@ def seed_signatures(slug: str, count: int, *, days: int = 30) -> int:
 
 
 def _rows(petition_id, partner_ids, start, count, now: datetime, days: int):
+    """Deterministic rows shaped like a campaign: a launch spike that tails off, a few
+    large countries and partners, three in four signers confirmed."""
     spread = max(days, 1) * 86_400
     for n in range(start, start + count):
         email = f"seed-{n}@seed.example"
-        at = now - timedelta(seconds=(n * 7919) % spread)
+        launch = ((n * 7919) % 10_007) / 10_007  # evenly spread in [0, 1)
+        at = now - timedelta(seconds=int(spread * (1 - launch * launch)))
+        weight = ((n * 104_729) % 997) / 997
+        country = COUNTRIES[int(len(COUNTRIES) * weight * weight)]
+        partner = partner_ids[int(len(partner_ids) * ((n * 31) % 101) / 101)]
+        confirmed = n % 4 != 0
         yield (
             f"seed-{n}",
             petition_id,
-            partner_ids[n % len(partner_ids)],
+            partner,
             "Seed",
             f"Signer {n}",
             email,
             email,
             "seed.example",
-            COUNTRIES[n % len(COUNTRIES)],
+            country,
             "en",
             n % 3 == 0,
             n % 5 == 0,
-            SignatureState.SIGNED.value,
+            (SignatureState.CONFIRMED if confirmed else SignatureState.SIGNED).value,
             at,
             at,
+            min(at + timedelta(minutes=10), now) if confirmed else None,
         )
 
 
@@ -98,7 +107,7 @@ def _insert_sqlite(connection, rows) -> None:
         # SQLite stores our UTC timestamps as naive text (see models.UTCDateTime).
         raw.executemany(
             sql,
-            [(*r[:13], _naive(r[13]), _naive(r[14])) for r in chunk],
+            [(*r[:13], _naive(r[13]), _naive(r[14]), r[15] and _naive(r[15])) for r in chunk],
         )
 
 

@@ -7,10 +7,19 @@ from functools import cache, lru_cache
 
 from babel import Locale
 from flask import Flask, url_for
-from flask_babel import format_decimal, format_percent, gettext, ngettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    gettext,
+    ngettext,
+)
 from markupsafe import Markup, escape
 
 from .config import STATIC_DIR
+from .i18n import language_choices, text_direction
 
 NUMBER_SLOT = "{n}"
 
@@ -75,6 +84,12 @@ def plural_templates(locale: str) -> dict[str, str]:
     return {category: _count_template(n) for category, n in _plural_examples(locale).items()}
 
 
+def status_label(status: str) -> str:
+    """A petition's status in the reader's language."""
+    labels = {"draft": gettext("Draft"), "open": gettext("Open"), "closed": gettext("Closed")}
+    return labels.get(str(status), str(status))
+
+
 def register_template_helpers(app: Flask) -> None:
     versions: dict[str, str] = {}
 
@@ -86,6 +101,7 @@ def register_template_helpers(app: Flask) -> None:
             versions[filename] = url_for("static", filename=filename, v=digest)
         return versions[filename]
 
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals.update(
         asset_url=asset_url,
@@ -94,4 +110,10 @@ def register_template_helpers(app: Flask) -> None:
         goal_progress=goal_progress,
         format_decimal=format_decimal,
         format_percent=format_percent,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        current_locale=lambda: str(get_locale()),
+        text_direction=text_direction,
+        dashboard_languages=language_choices,
+        status_label=status_label,
     )

@@ -1,5 +1,6 @@
-"""One blueprint a module."""
+"""One blueprint a module (the dashboard is a package of modules sharing one)."""
 
-from . import api, embed, links
+from . import api, dashboard, embed, links
 
-BLUEPRINTS = (embed.bp, api.bp, links.bp)
+SIGNER_BLUEPRINTS = (embed.bp, api.bp, links.bp)
+BLUEPRINTS = (*SIGNER_BLUEPRINTS, dashboard.bp)
