@@ -1,4 +1,4 @@
-"""dashboard: accounts, invitations, audit log, external counts, hourly tallies, held index
+"""dashboard: accounts, invitations, audit log, external counts, hourly tallies, state index
 
 Revision ID: 0002
 Revises: 0001
@@ -84,7 +84,7 @@ def upgrade():
     sa.UniqueConstraint('token_hash', name=op.f('uq_invitations_token_hash'))
     )
     with op.batch_alter_table('signatures', schema=None) as batch_op:
-        batch_op.create_index('ix_signatures_held', ['petition_id'], unique=False, sqlite_where=sa.text("state = 'held'"), postgresql_where=sa.text("state = 'held'"))
+        batch_op.create_index('ix_signatures_petition_id_state', ['petition_id', 'state'], unique=False)
 
     _backfill_hourly_tallies()
 
@@ -106,7 +106,7 @@ def _backfill_hourly_tallies():
 
 def downgrade():
     with op.batch_alter_table('signatures', schema=None) as batch_op:
-        batch_op.drop_index('ix_signatures_held', sqlite_where=sa.text("state = 'held'"), postgresql_where=sa.text("state = 'held'"))
+        batch_op.drop_index('ix_signatures_petition_id_state')
 
     op.drop_table('invitations')
     op.drop_table('users')
