@@ -51,6 +51,11 @@ def test_operator_exports_all_signatures_or_a_filtered_part(operator):
     rows = csv_rows(operator.get("/dashboard/petitions/save-the-bees/signatures.csv"))
     assert len(rows) == 8
     assert rows[0]["first_name"] == "'=HYPERLINK(1)"  # shown as text, never run
+    stored = db.session.scalars(select(Signature).order_by(Signature.created_at)).all()
+    # Times as ISO 8601 in UTC, the same from SQLite's text as from PostgreSQL's timestamps.
+    assert [r["signed_at"] for r in rows] == [x.created_at.isoformat() for x in stored]
+    assert rows[0]["confirmed_at"] == stored[0].confirmed_at.isoformat()
+    assert rows[0]["signed_at"].endswith("+00:00")
     assert {r["partner"] for r in rows} == {"friends-of-bees", "wasp-watch"}
     french = csv_rows(operator.get("/dashboard/petitions/save-the-bees/signatures.csv?country=FR"))
     assert [r["email"] for r in french] == ["no@example.org"]
