@@ -149,6 +149,16 @@ def petition_text(slug: str, locale: str):
 # --- partners ----------------------------------------------------------------------------
 
 
+def _partner_fields(form: PartnerForm) -> dict:
+    """What the partner form sets, as the add and update use cases take it."""
+    return {
+        "name": form.name.data,
+        "website": form.website.data or None,
+        "country": form.country.data or None,
+        "origins": origin_lines(form.origins.data),
+    }
+
+
 @bp.get("/partners")
 @operator_only
 def partners():
@@ -161,14 +171,7 @@ def new_partner():
     form = PartnerForm()
     if form.validate_on_submit():
         try:
-            partner_cases.add_partner(
-                form.slug.data,
-                name=form.name.data,
-                website=form.website.data or None,
-                country=form.country.data or None,
-                origins=origin_lines(form.origins.data),
-                actor=actor(),
-            )
+            partner_cases.add_partner(form.slug.data, **_partner_fields(form), actor=actor())
         except InvalidInput:
             form.slug.errors.append(_("A partner with this short name exists already."))
         else:
@@ -186,14 +189,7 @@ def edit_partner(slug: str):
         form.origins.data = "\n".join(partner.origin_list)
     form.slug.data = partner.slug  # the slug is in every embed code: it does not change
     if form.validate_on_submit():
-        partner_cases.update_partner(
-            slug,
-            name=form.name.data,
-            website=form.website.data or None,
-            country=form.country.data or None,
-            origins=origin_lines(form.origins.data),
-            actor=actor(),
-        )
+        partner_cases.update_partner(slug, **_partner_fields(form), actor=actor())
         flash(_("Partner saved."))
         return redirect(url_for("dashboard.edit_partner", slug=slug))
     return render_template(
