@@ -40,6 +40,15 @@ def test_count_is_cacheable_and_open_to_every_origin(client, petition):
     assert "Set-Cookie" not in headers
 
 
+def test_count_does_not_vary_by_cookie(client, petition):
+    # "Vary: Cookie" makes many CDNs keep one copy per visitor, or none at all; the count
+    # reads no cookie, and says so even when a browser sends the dashboard's.
+    client.set_cookie("dashboard_session", "anything", path="/")
+    for response in (client.get(URL), client.get("/embed/save-the-bees")):
+        assert "Cookie" not in response.headers.get("Vary", ""), response.request.path
+        assert "Set-Cookie" not in response.headers
+
+
 def test_conditional_request_gets_304(client, petition):
     etag = client.get(URL).headers["ETag"]
     response = client.get(URL, headers={"If-None-Match": etag})

@@ -11,6 +11,7 @@ from widget.config import STATIC_DIR
 from widget.extensions import db
 from widget.models import Signature
 from widget.petitions import close_petition, set_petition_text
+from widget.reports import add_external_count
 
 FORM = "/embed/save-the-bees?partner=friends-of-bees&ref=https%3A%2F%2Ffriends.example%2Fbees"
 
@@ -84,6 +85,18 @@ def test_signing_shows_thanks_with_a_total_that_includes_the_signer(client, peti
     row = db.session.scalars(select(Signature).where(Signature.email == "new@example.org")).one()
     assert row.partner_id == partner.id
     assert row.source_url == "https://friends.example/bees"
+
+
+def test_the_thanks_total_includes_signatures_collected_elsewhere(client, petition, partner):
+    # The widget's count includes operators' external counts; the thank-you page must
+    # show the same total, not the online signatures alone.
+    add_external_count(
+        petition.slug, delta=500, country="FR", note="paper forms", actor="operator@example.org"
+    )
+    response = sign_via_form(client, FORM, email="new@example.org")
+    html = response.get_data(as_text=True)
+    assert '<strong class="count-number">501</strong> people have signed.' in html
+    assert 'data-count="501"' in html
 
 
 def test_a_duplicate_sees_the_same_thanks_and_is_not_counted(client, petition, partner):

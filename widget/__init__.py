@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app, g
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,6 +22,7 @@ from .extensions import babel, csrf, db, limiter, login_manager
 from .i18n import discover_locales, select_locale
 from .models import UTCDateTime
 from .security import register_security
+from .sessions import DashboardSessionInterface
 from .templating import register_template_helpers
 from .views import BLUEPRINTS, SIGNER_BLUEPRINTS
 
@@ -144,7 +146,12 @@ def _configure_login(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
         hours=app.config["DASHBOARD_SESSION_HOURS"]
     )
-    login_manager.init_app(app)
+    # Flask-Login's own context processor loads the user (reading the session cookie)
+    # for every template, signers' pages included; the proxy loads it only where a
+    # template asks, which is on dashboard pages alone.
+    login_manager.init_app(app, add_context_processor=False)
+    app.session_interface = DashboardSessionInterface()
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.user_loader(load_session_user)
     login_manager.login_view = "dashboard.login"
     login_manager.login_message = None  # the login page explains itself

@@ -33,9 +33,14 @@ from .models import (
 from .petitions import get_petition
 
 TALLIES = Tally.__table__.c
-TOTAL = select(func.coalesce(func.sum(TALLIES.count), 0)).where(
-    TALLIES.petition_id == bindparam("petition_id")
-)
+EXTERNAL = ExternalCount.__table__.c
+# The public total: online signatures (tallies) plus those collected elsewhere.
+TOTAL = select(
+    func.coalesce(func.sum(TALLIES.count), 0)
+    + select(func.coalesce(func.sum(EXTERNAL.delta), 0))
+    .where(EXTERNAL.petition_id == bindparam("petition_id"))
+    .scalar_subquery()
+).where(TALLIES.petition_id == bindparam("petition_id"))
 
 
 @dataclass(frozen=True)

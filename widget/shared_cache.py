@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import redis
 from flask import current_app
 
 log = logging.getLogger(__name__)
@@ -23,17 +22,27 @@ def _key(key: str) -> str:
     return f"{current_app.config['RATELIMIT_KEY_PREFIX']}:{key}"
 
 
-def _client() -> redis.Redis | None:
+def _client():
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
     extensions = current_app.extensions
     if "shared_cache" not in extensions:
-        # Short timeouts: a hanging Redis must cost milliseconds, not the request.
+        # Imported here: a deployment without Redis never loads the library (about 4 MB
+        # in every worker). Short timeouts: a hanging Redis must cost milliseconds.
+        import redis
+
         extensions["shared_cache"] = redis.Redis.from_url(
             url, socket_timeout=0.3, socket_connect_timeout=0.3
         )
     return extensions["shared_cache"]
+
+
+def _redis_error() -> type[Exception]:
+    # Evaluated only when an exception is raised, so only after _client() imported redis.
+    import redis
+
+    return redis.RedisError
 
 
 def get_json(key: str, build: Callable[[dict], Any]) -> Any | None:
@@ -42,7 +51,7 @@ def get_json(key: str, build: Callable[[dict], Any]) -> Any | None:
         return None
     try:
         raw = client.get(_key(key))
-    except redis.RedisError as exc:
+    except _redis_error() as exc:
         log.warning("shared cache unavailable: %s", type(exc).__name__)
         return None
     return build(json.loads(raw)) if raw else None
@@ -54,7 +63,7 @@ def set_json(key: str, value: dict, ttl_seconds: float) -> None:
         return
     try:
         client.set(_key(key), json.dumps(value), px=int(ttl_seconds * 1000))
-    except redis.RedisError as exc:
+    except _redis_error() as exc:
         log.warning("shared cache unavailable: %s", type(exc).__name__)
 
 
@@ -64,5 +73,5 @@ def delete(key: str) -> None:
         return
     try:
         client.delete(_key(key))
-    except redis.RedisError as exc:
+    except _redis_error() as exc:
         log.warning("shared cache unavailable: %s", type(exc).__name__)
