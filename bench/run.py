@@ -223,6 +223,18 @@ class Gunicorn:
             peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
         return peaks
 
+    def private_mb(self) -> list[float]:
+        """Each worker's memory that no other process shares (USS: what one more worker
+        costs), as opposed to RSS, which also counts shared libraries and the pages the
+        workers share."""
+        private = []
+        for pid in self.worker_pids():
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            found = re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+) kB", rollup, re.M)
+            kb = sum(int(n) for n in found)
+            private.append(kb / 1024)
+        return private
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -429,6 +441,7 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
         locked = log_text.count("database is locked")
         tracebacks = log_text.count("Traceback")
         rss_signing = server.peak_rss_mb()  # before the dashboard's pages are loaded
+        private_signing = server.private_mb()
         seeded = []
         dashboard: list[Run] = []
         export = None
@@ -449,7 +462,7 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
                 # The export is measured at the largest seeded size up to a million rows:
                 # a sync worker's request (and so a download) ends at GUNICORN_TIMEOUT.
                 export = bench_export(server.url, cookie, server)
-        rss = (rss_signing, server.peak_rss_mb())
+        rss = (rss_signing, server.peak_rss_mb(), private_signing, server.private_mb())
     finally:
         server.stop()
         database.drop()
@@ -514,7 +527,9 @@ def report(name, ceiling, runs, seeded, rss, locked, tracebacks, verify, opts, l
         )
     lines.append(
         f"\nPeak RSS per worker (MB): {', '.join(f'{r:.1f}' for r in rss[0])} after signing and "
-        f"the count; {', '.join(f'{r:.1f}' for r in rss[1])} after the dashboard pages too"
+        f"the count; {', '.join(f'{r:.1f}' for r in rss[1])} after the dashboard pages too. "
+        f"Of that, private to each worker (USS): {', '.join(f'{r:.1f}' for r in rss[2])} "
+        f"after signing; {', '.join(f'{r:.1f}' for r in rss[3])} after the dashboard"
     )
     print("\n".join(lines[-(len(runs) + len(seeded) + 12) :]), flush=True)
 

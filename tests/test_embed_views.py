@@ -8,8 +8,9 @@ from tests.conftest import PUBLIC_URL
 from tests.factories import make_partner, make_petition, sign
 from tests.helpers import form_token, sign_via_form, token_signed, valid_fields
 from widget.config import STATIC_DIR
+from widget.counting import forget_cached_counts
 from widget.extensions import db
-from widget.models import Signature
+from widget.models import CountingPolicy, Signature
 from widget.petitions import close_petition, set_petition_text
 from widget.reports import add_external_count
 
@@ -99,7 +100,28 @@ def test_the_thanks_total_includes_signatures_collected_elsewhere(client, petiti
     assert 'data-count="501"' in html
 
 
-def test_a_duplicate_sees_the_same_thanks_and_is_not_counted(client, petition, partner):
+def test_thanks_adds_the_signer_to_a_cached_count_once(app, client, petition, partner):
+    # The thank-you page reads no count of its own: it shows the cached one plus the
+    # signer, whose signature is newer than anything that copy holds.
+    app.config["COUNT_CACHE_SECONDS"] = 60
+    sign(petition, partner)
+    assert 'data-count="1"' in client.get(FORM).get_data(as_text=True)  # cached: 1
+    sign(petition, partner)  # a second signer, not in the cached copy
+    html = sign_via_form(client, FORM, email="new@example.org").get_data(as_text=True)
+    assert 'data-count="2"' in html  # 1 + the signer; the other arrives with the cache
+    forget_cached_counts()  # a fresh copy (read by the form page) holds the others
+    html = sign_via_form(client, FORM, email="last@example.org").get_data(as_text=True)
+    assert 'data-count="4"' in html
+
+
+def test_thanks_does_not_add_a_signature_that_waits_for_confirmation(app, client, partner):
+    make_petition(counts_on=CountingPolicy.ON_CONFIRMATION)
+    html = sign_via_form(client, FORM, email="new@example.org").get_data(as_text=True)
+    assert "Thank you for signing!" in html and 'data-count="0"' in html
+
+
+def test_a_duplicate_sees_the_same_thanks_and_is_not_counted(app, client, petition, partner):
+    app.config["COUNT_CACHE_SECONDS"] = 0  # every page reads the count afresh
     first = sign_via_form(client, FORM, email="ada@example.org")
     again = sign_via_form(client, FORM, email="ADA+2@example.org", first_name="Someone")
     assert again.status_code == first.status_code == 200

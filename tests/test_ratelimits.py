@@ -3,9 +3,13 @@
 import json
 import subprocess
 import sys
+import threading
+import time
 import uuid
 
 import pytest
+from limits import parse
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 
 from tests.conftest import TEST_REDIS_URL, free_port, make_app
@@ -17,6 +21,7 @@ from widget.counting import read_count, verify_count
 from widget.extensions import db
 from widget.fraud import Criteria, release_held_signatures
 from widget.models import Signature, SignatureState
+from widget.ratelimit_storage import InProcessStorage
 from widget.ratelimits import is_over_signing_limit
 from widget.signing import network_of
 
@@ -163,3 +168,27 @@ def test_redis_down_falls_back_to_memory_and_signing_goes_on(database_url):
         assert stored() == 2
         db.session.remove()
         db.engine.dispose()
+
+
+def test_in_process_counters_refuse_over_the_limit_without_starting_threads():
+    storage = InProcessStorage()
+    limiter = MovingWindowRateLimiter(storage)
+    limit = parse("2/second")
+    threads = threading.active_count()
+    assert limiter.hit(limit, "net-a") and limiter.hit(limit, "net-a")
+    assert not limiter.hit(limit, "net-a")
+    assert limiter.hit(limit, "net-b")
+    assert threading.active_count() == threads  # MemoryStorage starts a timer per hit
+
+
+def test_in_process_counters_forget_expired_windows():
+    storage = InProcessStorage()
+    limiter = MovingWindowRateLimiter(storage)
+    limit = parse("1/second")
+    assert limiter.hit(limit, "net-a") and not limiter.hit(limit, "net-a")
+    time.sleep(1.05)
+    assert limiter.hit(limit, "net-a")  # the window moved on
+    time.sleep(1.05)
+    storage._next_cleanup = 0  # the once-a-second cleanup is due
+    limiter.hit(limit, "net-b")
+    assert not any("net-a" in key for key in storage.events)  # nor its key

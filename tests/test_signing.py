@@ -1,13 +1,22 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from tests.conftest import is_postgres
 from tests.factories import make_partner, make_petition, sign, signature_input
 from widget.counting import read_count, verify_count
 from widget.exceptions import PetitionNotAccepting
 from widget.extensions import db
-from widget.models import Signature, SignatureState, utcnow
+from widget.models import (
+    ConsentRecord,
+    HourlyTally,
+    Signature,
+    SignatureState,
+    SignatureToken,
+    Tally,
+    utcnow,
+)
 from widget.petitions import close_petition
 from widget.signing import SignOutcome, sign_petition
 
@@ -118,3 +127,53 @@ def test_signature_without_partner_counts_as_direct(app):
     sign_petition(petition, None, signature_input(country="IT"))
     snapshot = read_count(petition, fresh=True)
     assert (snapshot.count, snapshot.direct, snapshot.partners) == (1, 1, {})
+
+
+def test_a_signature_and_its_rows_are_written_in_one_statement_on_postgresql(app):
+    # On PostgreSQL each statement is a round trip to another process: the signature,
+    # its consents, token, email and tallies go in one. SQLite takes one short transaction.
+    petition = make_petition()
+    partner = make_partner(country="DE")
+    sign(petition, partner, partner_opt_in=True)  # consent texts recorded, caches warm
+    writes = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert sign(petition, partner, partner_opt_in=True) is SignOutcome.SIGNED
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    if is_postgres():
+        assert len(writes) == 1 and writes[0].lstrip().startswith("WITH new_signature")
+    else:
+        tables = [statement.split()[2] for statement in writes]
+        assert tables == [
+            "signatures", "consent_records", "signature_tokens", "outbox", "tallies",
+            "hourly_tallies",
+        ]  # fmt: skip
+    db.session.rollback()
+    assert verify_count(petition.id) == []
+    newest = db.session.scalar(select(func.max(Signature.id)))
+    recipients = db.session.scalars(
+        select(ConsentRecord.recipient).where(ConsentRecord.signature_id == newest)
+    ).all()
+    assert sorted(recipients) == ["", f"partner:{partner.id}"]  # the consent, the partner's
+    tokens = select(func.count()).where(SignatureToken.signature_id == newest)
+    assert db.session.scalar(tokens) == 1
+
+
+def test_a_repeat_signer_leaves_no_rows_of_a_second_signature(app):
+    petition = make_petition()
+    sign(petition, email="ada@example.org")
+    # (The "you signed already" email brings a fresh link, so a new token is expected.)
+    before = {t: _rows(t) for t in (Signature, ConsentRecord, Tally, HourlyTally)}
+    assert sign(petition, email="ADA@example.org") is SignOutcome.DUPLICATE
+    assert {t: _rows(t) for t in before} == before
+
+
+def _rows(model) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(model))

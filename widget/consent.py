@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
@@ -161,18 +160,10 @@ def _new_version(petition_id: int, statement: Statement) -> int | None:
         return None
 
 
-def record_consents(
-    connection: Connection, signature_id: int, agreed: list[tuple[int, Statement]]
-) -> None:
-    """Store which versions the signature agreed to (inside the signing transaction)."""
-    connection.execute(
-        INSERT_RECORD,
-        [
-            {
-                "signature_id": signature_id,
-                "consent_text_id": text_id,
-                "recipient": statement.recipient,
-            }
-            for text_id, statement in agreed
-        ],
-    )
+def consent_rows(agreed: list[tuple[int, Statement]]) -> list[dict]:
+    """The consent records of a new signature: which versions it agreed to (the signature's
+    id is added where it is written, see new_signature.py)."""
+    return [
+        {"consent_text_id": text_id, "recipient": statement.recipient}
+        for text_id, statement in agreed
+    ]

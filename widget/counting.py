@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -33,14 +33,6 @@ from .models import (
 from .petitions import get_petition
 
 TALLIES = Tally.__table__.c
-EXTERNAL = ExternalCount.__table__.c
-# The public total: online signatures (tallies) plus those collected elsewhere.
-TOTAL = select(
-    func.coalesce(func.sum(TALLIES.count), 0)
-    + select(func.coalesce(func.sum(EXTERNAL.delta), 0))
-    .where(EXTERNAL.petition_id == bindparam("petition_id"))
-    .scalar_subquery()
-).where(TALLIES.petition_id == bindparam("petition_id"))
 
 
 @dataclass(frozen=True)
@@ -98,9 +90,10 @@ class TallyKey:
     country: str
 
 
-def _upserts(dialect_name: str):
+def tally_upserts(dialect_name: str):
     """INSERT … ON CONFLICT DO UPDATE for a tally shard and an hourly shard, built once per
-    dialect: values come as parameters, so SQLAlchemy compiles them once, not per signature."""
+    dialect: values (see tally_rows) come as parameters, so SQLAlchemy compiles them once,
+    not per signature."""
     if dialect_name not in _UPSERTS:
         postgres = dialect_name == "postgresql"
         dialect = postgresql if postgres else sqlite
@@ -136,6 +129,24 @@ def hour_of(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
+def tally_rows(
+    *, petition_id: int, key: TallyKey, delta: int, now: datetime, at: datetime | None = None
+) -> tuple[dict, dict]:
+    """The upserts' values that add ``delta`` to one random shard of the key, and to the
+    hour the signatures count in (``at``, default ``now``)."""
+    shards = current_app.config["TALLY_SHARDS"]
+    # Decrements go to shard 0: any shard of the key will do, the sum is what counts.
+    shard = random.randrange(shards) if delta > 0 else 0
+    values = {
+        "petition_id": petition_id,
+        "partner_key": key.partner_key,
+        "country": key.country,
+        "shard": shard,
+        "count": delta,
+    }
+    return {**values, "updated_at": now}, {**values, "hour": hour_of(at or now)}
+
+
 def add_to_tally(
     connection: Connection,
     *,
@@ -145,21 +156,13 @@ def add_to_tally(
     now: datetime,
     at: datetime | None = None,
 ) -> None:
-    """Add ``delta`` to one random shard of the key, and to the hour the signatures count
-    in (``at``, default ``now``), inside the caller's transaction."""
-    shards = current_app.config["TALLY_SHARDS"]
-    # Decrements go to shard 0: any shard of the key will do, the sum is what counts.
-    shard = random.randrange(shards) if delta > 0 else 0
-    tally, hourly = _upserts(connection.dialect.name)
-    values = {
-        "petition_id": petition_id,
-        "partner_key": key.partner_key,
-        "country": key.country,
-        "shard": shard,
-        "count": delta,
-    }
-    connection.execute(tally, {**values, "updated_at": now})
-    connection.execute(hourly, {**values, "hour": hour_of(at or now)})
+    """Add ``delta`` to the key's tally (see tally_rows) inside the caller's transaction."""
+    tally, hourly = tally_upserts(connection.dialect.name)
+    tally_values, hourly_values = tally_rows(
+        petition_id=petition_id, key=key, delta=delta, now=now, at=at
+    )
+    connection.execute(tally, tally_values)
+    connection.execute(hourly, hourly_values)
 
 
 def tally_key_for(partner_id: int | None, country: str) -> TallyKey:
@@ -176,12 +179,18 @@ def read_count(petition: Petition, *, fresh: bool = False) -> CountSnapshot:
     return _refresh(petition)
 
 
-def count_including_latest(petition: Petition) -> CountSnapshot:
-    """The cached count with its total read afresh: a signer's thank-you page shows a
-    total that includes their own signature, for one cheap query."""
-    with db.engine.connect() as connection:
-        total = connection.scalar(TOTAL, {"petition_id": petition.id})
-    return dataclasses.replace(read_count(petition), count=total)
+def count_after_signing(petition: Petition, *, counted: bool, at: datetime) -> CountSnapshot:
+    """The count for a signer's thank-you page, without a query on the signing path.
+
+    The cached count (at most COUNT_CACHE_SECONDS old, like every count shown), plus the
+    signer's own signature if it counted and the cached copy predates it: a copy whose
+    newest tally change is older than the signature cannot include it. A copy at least as
+    new is shown as it is, so the signer is never counted twice.
+    """
+    snapshot = read_count(petition)
+    if counted and snapshot.as_of < at:
+        return dataclasses.replace(snapshot, count=snapshot.count + 1)
+    return snapshot
 
 
 def read_count_for_slug(slug: str) -> CountSnapshot:

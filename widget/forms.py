@@ -43,6 +43,19 @@ class _LazyToken:
     __html__ = __str__
 
 
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)
+
+
+def _binding(context: dict) -> list:
+    return [context.get("petition"), context.get("partner") or "", context.get("wording", "")]
+
+
+def new_form_token(context: dict) -> str:
+    """A fresh token for a form with this csrf_context, without building the form."""
+    return _serializer().dumps([*_binding(context), secrets.token_urlsafe(6)])
+
+
 class SignedTokenCSRF(CSRF):
     """A signed, timestamped token bound to petition and partner: no session, no cookie.
 
@@ -55,23 +68,17 @@ class SignedTokenCSRF(CSRF):
         self.context = form.meta.csrf_context or {}
         return super().setup_form(form)
 
-    def _serializer(self) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)
-
     def _binding(self) -> list:
-        context = self.context
-        return [context.get("petition"), context.get("partner") or "", context.get("wording", "")]
+        return _binding(self.context)
 
     def generate_csrf_token(self, csrf_token_field):
         # Made only when a form is rendered: a successful POST never needs a new one.
-        return _LazyToken(
-            lambda: self._serializer().dumps([*self._binding(), secrets.token_urlsafe(6)])
-        )
+        return _LazyToken(lambda: new_form_token(self.context))
 
     def validate_csrf_token(self, form, field) -> None:
         config = current_app.config
         try:
-            payload, signed_at = self._serializer().loads(
+            payload, signed_at = _serializer().loads(
                 field.data or "", max_age=config["FORM_MAX_AGE"], return_timestamp=True
             )
         except SignatureExpired as exc:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 
 from .extensions import db
 from .models import OutboxMessage, OutboxStatus, Petition, Signature, utcnow
-from .outbox import enqueue_message
+from .outbox import INSERT_MESSAGE, message_row
 from .privacy_data import data_held
 from .tokens import issue_token
 from .webhooks import WebhookRefused, post_webhook
@@ -49,8 +49,7 @@ INVITATION_LINK_DAYS = 7
 RESET_LINK_DAYS = 1
 
 
-def enqueue_email(
-    connection: Connection,
+def email_message(
     *,
     kind: str,
     recipient: str,
@@ -58,12 +57,11 @@ def enqueue_email(
     now: datetime,
     payload: dict | None = None,
     signature_id: int | None = None,
-) -> None:
-    """Add an email to the outbox inside the caller's transaction (it commits)."""
+) -> dict:
+    """The outbox row of an email (see enqueue_email)."""
     if kind not in SUBJECTS:
         raise ValueError(f"unknown email kind {kind!r}")
-    enqueue_message(
-        connection,
+    return message_row(
         channel="email",
         kind=kind,
         recipient=recipient,
@@ -72,6 +70,11 @@ def enqueue_email(
         payload=payload,
         signature_id=signature_id,
     )
+
+
+def enqueue_email(connection: Connection, **email) -> None:
+    """Add an email (see email_message) to the outbox inside the caller's transaction."""
+    connection.execute(INSERT_MESSAGE, email_message(**email))
 
 
 def email_signer_at_most_every(

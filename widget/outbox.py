@@ -13,8 +13,7 @@ from .models import OutboxMessage, OutboxStatus
 INSERT_MESSAGE = insert(OutboxMessage.__table__)
 
 
-def enqueue_message(
-    connection: Connection,
+def message_row(
     *,
     channel: str,
     kind: str,
@@ -23,19 +22,21 @@ def enqueue_message(
     locale: str = "",
     payload: dict | None = None,
     signature_id: int | None = None,
-) -> None:
-    connection.execute(
-        INSERT_MESSAGE,
-        {
-            "channel": channel,
-            "kind": kind,
-            "recipient": recipient,
-            "locale": locale,
-            "payload": payload or {},
-            "signature_id": signature_id,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
-    )
+) -> dict:
+    return {
+        "channel": channel,
+        "kind": kind,
+        "recipient": recipient,
+        "locale": locale,
+        "payload": payload or {},
+        "signature_id": signature_id,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def enqueue_message(connection: Connection, **message) -> None:
+    """Queue a message (see message_row) in the caller's transaction."""
+    connection.execute(INSERT_MESSAGE, message_row(**message))

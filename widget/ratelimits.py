@@ -12,10 +12,10 @@ import logging
 from flask import current_app
 from flask_limiter.util import get_remote_address
 from limits import parse_many
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from .extensions import limiter
+from .ratelimit_storage import InProcessStorage
 from .signing import hash_ip
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def network_key() -> str:
 def _fallback() -> MovingWindowRateLimiter:
     extensions = current_app.extensions
     if "ratelimit_fallback" not in extensions:
-        extensions["ratelimit_fallback"] = MovingWindowRateLimiter(MemoryStorage())
+        extensions["ratelimit_fallback"] = MovingWindowRateLimiter(InProcessStorage())
     return extensions["ratelimit_fallback"]
 
 

@@ -12,22 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from .consent import Statement, consent_text_id, record_consents, statements_for
-from .counting import add_to_tally, tally_key_for
+from .consent import Statement, consent_rows, consent_text_id, statements_for
+from .counting import tally_key_for, tally_rows
 from .email_address import canonicalize_email
 from .exceptions import PetitionNotAccepting, RateLimited
-from .extensions import db
-from .mail import email_signer_at_most_every, enqueue_email
+from .mail import email_message, email_signer_at_most_every
 from .models import ACTIVE_STATES, Partner, Petition, Signature, SignatureState, utcnow
-from .tokens import issue_token
+from .new_signature import NewSignatureRows, write_new_signature
+from .tokens import new_token
 
 DUPLICATE_NOTICE_INTERVAL = timedelta(days=1)
-# Core statements on the tables, values passed at execution: compiled once per process,
-# and none of the ORM's per-statement bookkeeping on the hot path.
-INSERT_SIGNATURE = insert(Signature.__table__).returning(Signature.__table__.c.id)
 
 
 @dataclass(frozen=True)
@@ -132,24 +128,29 @@ def sign_petition(
         "created_at": now,
         "counted_at": now if counted else None,
     }
+    raw_token, token = new_token(None, now)
+    rows = NewSignatureRows(
+        signature=row,
+        consents=consent_rows(agreed),
+        token=token,
+        email=email_message(
+            kind="confirm",
+            recipient=data.email,
+            locale=data.locale,
+            payload={"token": raw_token},
+            now=now,
+        ),
+        tallies=tally_rows(
+            petition_id=petition_id,
+            key=tally_key_for(partner_id, data.country),
+            delta=1,
+            now=now,
+        )
+        if counted
+        else None,
+    )
     try:
-        # A connection of its own, outside the ORM session: four statements, one commit.
-        with db.engine.begin() as connection:
-            signature_id = connection.scalar(INSERT_SIGNATURE, row)
-            record_consents(connection, signature_id, agreed)
-            token = issue_token(connection, signature_id, now)
-            enqueue_email(
-                connection,
-                kind="confirm",
-                recipient=data.email,
-                locale=data.locale,
-                payload={"token": token},
-                signature_id=signature_id,
-                now=now,
-            )
-            if counted:
-                key = tally_key_for(partner_id, data.country)
-                add_to_tally(connection, petition_id=petition_id, key=key, delta=1, now=now)
+        write_new_signature(rows)
     except IntegrityError:
         # The unique (petition, canonical email) index says this person signed already.
         notify_duplicate(petition_id, canonical, now=now)

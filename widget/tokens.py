@@ -20,19 +20,22 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue_token(connection: Connection, signature_id: int, now: datetime) -> str:
-    """Store a new token for the signature (in the caller's transaction); return it raw."""
+def new_token(signature_id: int | None, now: datetime) -> tuple[str, dict]:
+    """A new token: the raw value (for the link) and the row that stores only its hash."""
     raw = secrets.token_urlsafe(24)
     days = current_app.config["CONFIRM_LINK_DAYS"]
-    connection.execute(
-        INSERT_TOKEN,
-        {
-            "signature_id": signature_id,
-            "token_hash": hash_token(raw),
-            "created_at": now,
-            "expires_at": now + timedelta(days=days),
-        },
-    )
+    return raw, {
+        "signature_id": signature_id,
+        "token_hash": hash_token(raw),
+        "created_at": now,
+        "expires_at": now + timedelta(days=days),
+    }
+
+
+def issue_token(connection: Connection, signature_id: int, now: datetime) -> str:
+    """Store a new token for the signature (in the caller's transaction); return it raw."""
+    raw, row = new_token(signature_id, now)
+    connection.execute(INSERT_TOKEN, row)
     return raw
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Callable
 from functools import cache
 
 from flask import (
@@ -20,20 +21,20 @@ from flask_babel import gettext as _
 
 from ..config import STATIC_DIR
 from ..consent import fingerprint, statements_for
-from ..counting import count_including_latest, read_count
+from ..counting import count_after_signing, read_count
 from ..countries import likely_country
 from ..email_address import InvalidEmail, normalize_email
 from ..embedding import WidgetContext, load_widget_context
 from ..exceptions import PetitionNotAccepting, RateLimited
 from ..extensions import limiter
-from ..forms import SignForm
+from ..forms import SignForm, new_form_token
 from ..i18n import text_direction
 from ..models import utcnow
 from ..partners import list_partners
 from ..privacy import request_data_copy
 from ..ratelimits import is_over_signing_limit, network_key
 from ..security import is_same_origin_post, widget_csp
-from ..signing import SignatureInput, sign_petition
+from ..signing import SignatureInput, SignOutcome, sign_petition
 from ..widget_cache import page_cache
 
 bp = Blueprint("embed", __name__)
@@ -127,27 +128,30 @@ def _sign(slug: str, *, is_frame: bool):
     petition, partner = ctx.petition, ctx.partner
     statements = statements_for(petition, partner, locale)
     g.statements = statements
-    form = SignForm(
-        meta={
-            "csrf_context": {
-                "petition": petition.id,
-                "partner": partner.slug if partner else "",
-                "wording": fingerprint(statements),
-            }
-        }
-    )
-    form.set_organisations(statements)
-    form.set_country_language(
-        locale, (partner.country if partner else None) or likely_country(locale)
-    )
+    token_context = {
+        "petition": petition.id,
+        "partner": partner.slug if partner else "",
+        "wording": fingerprint(statements),
+    }
+
+    def make_form() -> SignForm:
+        form = SignForm(meta={"csrf_context": token_context})
+        form.set_organisations(statements)
+        form.set_country_language(
+            locale, (partner.country if partner else None) or likely_country(locale)
+        )
+        return form
+
     if not petition.is_accepting(utcnow()):
         return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
-    if not form.validate_on_submit():
-        if form.is_submitted():
-            return _render_form(ctx, form, is_frame=is_frame), 422
-        return _blank_form(ctx, form, is_frame=is_frame, locale=locale)
+    if request.method != "POST":
+        return _blank_form(ctx, make_form, token_context, is_frame=is_frame, locale=locale)
+    form = make_form()
+    if not form.validate():
+        return _render_form(ctx, form, is_frame=is_frame), 422
+    now = utcnow()
     try:
-        sign_petition(
+        outcome = sign_petition(
             petition,
             partner,
             _signature_input(form, locale, ctx.source_url),
@@ -155,6 +159,7 @@ def _sign(slug: str, *, is_frame: bool):
             over_limit=is_over_signing_limit(
                 request.remote_addr, partner.slug if partner else None
             ),
+            now=now,
         )
     except RateLimited:
         notice = _(
@@ -164,7 +169,9 @@ def _sign(slug: str, *, is_frame: bool):
         return _render_form(ctx, form, is_frame=is_frame, notice=notice), 429
     except PetitionNotAccepting:
         return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
-    return _thanks(ctx, count_including_latest(petition), is_frame=is_frame, locale=locale)
+    counted = outcome is SignOutcome.SIGNED and not petition.needs_confirmation
+    count = count_after_signing(petition, counted=counted, at=now)
+    return _thanks(ctx, count, is_frame=is_frame, locale=locale)
 
 
 def _signature_input(form: SignForm, locale: str, source_url: str | None) -> SignatureInput:
@@ -215,12 +222,21 @@ def _thanks(ctx: WidgetContext, count, *, is_frame: bool, locale: str):
     return _respond_with(html, ctx)
 
 
-def _blank_form(ctx: WidgetContext, form: SignForm, *, is_frame: bool, locale: str):
-    """A fresh form: the page comes from the page cache, with this request's own token."""
-    token = str(form.token.current_token)
-    key = (request.full_path, locale, ctx.parent_origin, is_frame, fingerprint(g.statements))
+def _blank_form(
+    ctx: WidgetContext,
+    make_form: Callable[[], SignForm],
+    token_context: dict,
+    *,
+    is_frame: bool,
+    locale: str,
+):
+    """A fresh form: the page comes from the page cache, with this request's own token.
+    The form itself is built only when the page is rendered, not for every visitor."""
+    token = new_form_token(token_context)
+    key = (request.full_path, locale, ctx.parent_origin, is_frame, token_context["wording"])
 
     def render() -> str:
+        form = make_form()
         form.token.current_token = TOKEN_SLOT
         return _render_form(ctx, form, is_frame=is_frame).get_data(as_text=True)
 
