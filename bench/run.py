@@ -12,7 +12,7 @@ measured in the same run (a trivial endpoint, a bare ORM insert):
   - the count endpoint with 0, 100k, 1M and 10M signatures seeded (--sizes)
   - the dashboard (overview, a petition's charts, the breakdown) at each seeded size, and
     the streamed CSV export of every signature at the largest size (rows/s, worker RSS)
-  - peak RSS of each gunicorn worker
+  - peak RSS of each gunicorn worker, and its private memory (USS)
 
 Options: --backends sqlite,postgres  --duration 10  --burst 60  --sizes 0,100000,...
          --quick (5 s runs, a 10 s burst, sizes 0 and 100k). Results are also written to
