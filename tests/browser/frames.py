@@ -75,3 +75,6 @@ def screenshot(page, path) -> None:
     page.wait_for_timeout(300)
     page.screenshot(path=path)
     page.set_viewport_size(size)
+    # Let the page lay itself out at the old size before anything clicks in it: a click
+    # aimed during the reflow can land beside its target (seen once in CI, on a checkbox).
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
