@@ -1,10 +1,18 @@
-from datetime import timedelta
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
 from tests.conftest import make_app
 from tests.factories import make_partner, make_petition, sign
-from widget.counting import cached_count, read_count, rebuild_tallies, verify_count
+from widget.counting import (
+    _process_cache,
+    cached_count,
+    count_after_signing,
+    read_count,
+    rebuild_tallies,
+    verify_count,
+)
 from widget.extensions import db
 from widget.models import Tally, utcnow
 
@@ -111,3 +119,15 @@ def test_bulk_seeding_adds_counted_signatures_and_exact_tallies(app, runner):
     assert verify_count(petition.id) == []
     again = runner.invoke(args=["count", "seed", "save-the-bees", "--signatures", "10"])
     assert "count now 2511" in again.output
+
+
+def test_thanks_adds_the_signer_only_to_a_copy_older_than_the_signature(app):
+    petition = make_petition()
+    at = datetime(2026, 11, 29, 12, 0, 5, 300000, tzinfo=UTC)
+    holds_signer = dataclasses.replace(read_count(petition), count=7, as_of=at)
+    _process_cache().put(petition.slug, holds_signer)
+    assert count_after_signing(petition, counted=True, at=at).count == 7
+    older = dataclasses.replace(holds_signer, as_of=at - timedelta(microseconds=1))
+    _process_cache().put(petition.slug, older)
+    assert count_after_signing(petition, counted=True, at=at).count == 8
+    assert count_after_signing(petition, counted=False, at=at).count == 7

@@ -1,12 +1,13 @@
 """The count cached in Redis for every app process (when REDIS_URL is set)."""
 
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import event
 
 from tests.conftest import TEST_REDIS_URL, free_port, make_app
 from tests.factories import make_petition, sign
-from widget.counting import read_count, read_count_for_slug
+from widget.counting import count_after_signing, read_count, read_count_for_slug
 from widget.extensions import db
 from widget.petitions import get_petition
 
@@ -50,6 +51,25 @@ if TEST_REDIS_URL:  # a real Redis server is needed; CI provides one
         with first.app_context():
             first.extensions["count_cache"].clear()
             assert read_count_for_slug("save-the-bees").count == 2  # the refreshed copy
+            db.session.remove()
+        for app in (first, second):
+            with app.app_context():
+                db.engine.dispose()
+
+    def test_a_shared_copy_keeps_as_of_exact_so_no_signer_is_counted_twice(database_url):
+        settings = {"REDIS_URL": TEST_REDIS_URL, "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex}"}
+        first, second = make_app(database_url, **settings), make_app(database_url, **settings)
+        signed_at = datetime.now(UTC).replace(microsecond=500000)
+        with first.app_context():
+            petition = make_petition()
+            sign(petition, now=signed_at)
+            assert read_count(petition).count == 1  # now in Redis, the signer included
+            db.session.remove()
+        with second.app_context():
+            # The public JSON rounds as_of down to the second: compared with that, the
+            # copy would look older than the signature and show it twice (2).
+            shown = count_after_signing(get_petition("save-the-bees"), counted=True, at=signed_at)
+            assert shown.count == 1
             db.session.remove()
         for app in (first, second):
             with app.app_context():

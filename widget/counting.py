@@ -216,7 +216,10 @@ def _refresh(petition: Petition) -> CountSnapshot:
     snapshot = _query_snapshot(petition)
     _process_cache().put(petition.slug, snapshot)
     ttl = current_app.config["COUNT_CACHE_SECONDS"]
-    shared_cache.set_json(_shared_key(petition.slug), snapshot.as_json(), ttl)
+    # The public JSON gives as_of to the second; the shared copy keeps the microseconds,
+    # which count_after_signing compares with a signature's own time.
+    shared = {**snapshot.as_json(), "as_of": snapshot.as_of.isoformat()}
+    shared_cache.set_json(_shared_key(petition.slug), shared, ttl)
     return snapshot
 
 
