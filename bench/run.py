@@ -13,6 +13,7 @@ measured in the same run (a trivial endpoint, a bare ORM insert):
   - the dashboard (overview, a petition's charts, the breakdown) at each seeded size, and
     the streamed CSV export of every signature at the largest size (rows/s, worker RSS)
   - peak RSS of each gunicorn worker, and its private memory (USS)
+  - for each run, how many workers gunicorn restarted during it (max_requests recycling)
 
 Options: --backends sqlite,postgres  --duration 10  --burst 60  --sizes 0,100000,...
          --quick (5 s runs, a 10 s burst, sizes 0 and 100k). Results are also written to
@@ -257,6 +258,7 @@ class Run:
     socket_errors: int
     max_ms: float = 0.0
     extra: dict = field(default_factory=dict)
+    restarted: int = 0  # workers gunicorn replaced during the run (max_requests)
 
 
 def _ms(text: str) -> float:
@@ -273,6 +275,7 @@ def wrk(
     args: tuple = (),
     headers: tuple = (),
     warmup: int = 2,
+    server: Gunicorn | None = None,
 ) -> Run:
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", "--timeout", "10s", "--latency"]
     for header in headers:
@@ -291,6 +294,7 @@ def wrk(
             capture_output=True,
             timeout=warmup + 30,
         )
+    workers = set(server.worker_pids()) if server else set()
     out = subprocess.run(
         [*command, f"-d{duration}s", url, *script_args()],
         capture_output=True,
@@ -311,6 +315,7 @@ def wrk(
         non_2xx=int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
         socket_errors=sum(int(x) for x in errors.groups()) if errors else 0,
         extra=extra,
+        restarted=len(set(server.worker_pids()) - workers) if server else 0,
     )
 
 
@@ -388,13 +393,14 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
             f"/api/v1/petitions/{PETITION}",
         ):
             wrk("warm-up", server.url + path, 3, warmup=0)
-        hello = wrk("trivial endpoint (ceiling)", server.url + "/bench/hello", d)
+        hello = wrk("trivial endpoint (ceiling)", server.url + "/bench/hello", d, server=server)
         runs = [hello]
         runs.append(
             wrk(
                 "bare ORM insert (ceiling)",
                 server.url + "/bench/insert",
                 d,
+                server=server,
                 script="insert.lua",
                 args=(str(petition_id), "{nonce}"),
             )
@@ -404,6 +410,7 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
             "full signing path: GET form + POST",
             server.url + form_path,
             opts.burst,
+            server=server,
             script="sign.lua",
             args=(form_path, server.url, "{nonce}"),
         )
@@ -416,24 +423,28 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
                 "signing POST only (validation, limits, insert, tally, outbox)",
                 server.url + form_path,
                 d,
+                server=server,
                 script="post.lua",
                 args=(form_path, server.url, "{nonce}", token),
             )
         )
         count_url = f"{server.url}/api/v1/petitions/{PETITION}"
-        runs.append(wrk("count endpoint (200)", count_url, d))
+        runs.append(wrk("count endpoint (200)", count_url, d, server=server))
         etag = urllib.request.urlopen(count_url).headers["ETag"]
         runs.append(
             wrk(
                 "count endpoint (304, If-None-Match)",
                 count_url,
                 d,
+                server=server,
                 headers=(f"If-None-Match: {etag}",),
             )
         )
-        runs.append(wrk("embed.js", server.url + "/embed.js", d))
+        runs.append(wrk("embed.js", server.url + "/embed.js", d, server=server))
         # The ceiling again at the end: a machine that got busier shows up as a gap.
-        hello_again = wrk("trivial endpoint (ceiling, again)", server.url + "/bench/hello", d)
+        hello_again = wrk(
+            "trivial endpoint (ceiling, again)", server.url + "/bench/hello", d, server=server
+        )
         runs.append(hello_again)
         ceiling = (hello.rps + hello_again.rps) / 2
         verify = flask(env, "count", "verify", PETITION).strip()
@@ -455,7 +466,7 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
                 took = time.monotonic() - started
             else:
                 took = 0.0
-            run = wrk(f"count endpoint, {size:,} seeded", count_url, d)
+            run = wrk(f"count endpoint, {size:,} seeded", count_url, d, server=server)
             seeded.append((size, run, took))
             dashboard += bench_dashboard(server.url, cookie, size, d)
             if size <= EXPORT_ROWS:
@@ -500,12 +511,15 @@ def report(name, ceiling, runs, seeded, rss, locked, tracebacks, verify, opts, l
     lines.append(
         f"Ratios are to the mean of the two trivial-endpoint runs: {ceiling:,.0f} req/s.\n"
     )
-    lines.append("| scenario | req/s | × trivial | p50 ms | p99 ms | non-2xx/3xx | socket errors |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    lines.append(
+        "| scenario | req/s | × trivial | p50 ms | p99 ms | non-2xx/3xx | socket errors "
+        "| workers restarted |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for run in runs:
         lines.append(
             f"| {run.name} | {run.rps:,.0f} | {run.rps / ceiling:.2f} | {run.p50:.1f} "
-            f"| {run.p99:.1f} | {run.non_2xx} | {run.socket_errors} |"
+            f"| {run.p99:.1f} | {run.non_2xx} | {run.socket_errors} | {run.restarted} |"
         )
     sign = next(r for r in runs if r.name.startswith("full signing path"))
     signatures = sign.extra.get("signed", 0) / opts.burst
@@ -517,13 +531,14 @@ def report(name, ceiling, runs, seeded, rss, locked, tracebacks, verify, opts, l
         f"log: {locked}; tracebacks: {tracebacks}. `count verify`: {verify}"
     )
     lines.append(
-        "\n| signatures seeded | seeding took | count req/s | × trivial | p50 ms | p99 ms |"
+        "\n| signatures seeded | seeding took | count req/s | × trivial | p50 ms | p99 ms "
+        "| workers restarted |"
     )
-    lines.append("|---:|---:|---:|---:|---:|---:|")
+    lines.append("|---:|---:|---:|---:|---:|---:|---:|")
     for size, run, took in seeded:
         lines.append(
             f"| {size:,} | {took:,.0f} s | {run.rps:,.0f} | {run.rps / ceiling:.2f} "
-            f"| {run.p50:.1f} | {run.p99:.1f} |"
+            f"| {run.p50:.1f} | {run.p99:.1f} | {run.restarted} |"
         )
     lines.append(
         f"\nPeak RSS per worker (MB): {', '.join(f'{r:.1f}' for r in rss[0])} after signing and "
