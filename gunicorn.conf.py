@@ -1,5 +1,6 @@
 """Production gunicorn settings; every value can be overridden with GUNICORN_* below."""
 
+import gc
 import multiprocessing
 import os
 
@@ -12,6 +13,12 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 2
 backlog = 2048
+# Import the app once, in the master, and fork the workers from it. A worker that is
+# recycled or killed is then back in milliseconds instead of spending ~0.8 s of CPU on
+# imports while the others carry its load, and the workers share the imported code's
+# pages. Safe because create_app() opens no connection (pools start empty in each
+# worker). The price: a HUP no longer loads new code; deploy with a restart.
+preload_app = True
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20000))
 max_requests_jitter = 2000
@@ -23,3 +30,10 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 logger_class = "widget.gunicorn_logging.RedactingLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def pre_fork(server, worker):
+    # Move everything the master imported out of the collector's reach, so a worker's
+    # garbage collections do not write to (and so copy) the pages it shares with the
+    # master. See the gc.freeze() documentation.
+    gc.freeze()

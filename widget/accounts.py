@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -25,8 +26,14 @@ from .tokens import hash_token
 MIN_PASSWORD = 12
 # However often someone asks, an address gets at most one reset email in this time.
 RESET_EMAIL_INTERVAL = timedelta(minutes=15)
-# Compared against when the address is unknown, so both answers take the same time.
-_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Compared against when the address is unknown, so both answers take the same time.
+    Made on first use, not at import: scrypt takes 32 MB and 70 ms, and every worker that
+    never sees a failed login would pay both at start."""
+    return generate_password_hash("not a real password")
 
 
 class InvitationInvalid(WidgetError):
@@ -213,7 +220,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this address and password, or None (same time either way)."""
     user = find_user(email)
     if user is None or not user.password_hash or not user.is_active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None
