@@ -10,6 +10,7 @@ from tests.factories import make_petition, sign
 from widget.counting import count_after_signing, read_count, read_count_for_slug
 from widget.extensions import db
 from widget.petitions import get_petition
+from widget.reports import _count_states, overview
 
 
 def test_redis_down_costs_nothing_but_the_cache(database_url):
@@ -70,6 +71,32 @@ if TEST_REDIS_URL:  # a real Redis server is needed; CI provides one
             # copy would look older than the signature and show it twice (2).
             shown = count_after_signing(get_petition("save-the-bees"), counted=True, at=signed_at)
             assert shown.count == 1
+            db.session.remove()
+        for app in (first, second):
+            with app.app_context():
+                db.engine.dispose()
+
+    def test_one_process_counts_signatures_by_state_for_all(database_url):
+        """The overview's split by state scans an index of every signature: with Redis,
+        one process does it for all of them, once a minute at most."""
+        settings = {"REDIS_URL": TEST_REDIS_URL, "RATELIMIT_KEY_PREFIX": f"t{uuid.uuid4().hex}"}
+        first, second = make_app(database_url, **settings), make_app(database_url, **settings)
+        with first.app_context():
+            petition = make_petition()
+            sign(petition)
+            assert overview(petition).states == {"signed": 1}
+            sign(petition, email="grace@example.org")
+            assert _count_states(petition.id) == {"signed": 2}
+            db.session.remove()
+        with second.app_context():
+            statements = []
+            listen = lambda *args: statements.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listen)
+            states = overview(get_petition("save-the-bees")).states
+            event.remove(db.engine, "before_cursor_execute", listen)
+            # The first process's copy (one signature, not two), and no query of states.
+            assert states == {"signed": 1}
+            assert not [sql for sql in statements if "GROUP BY signatures.state" in sql]
             db.session.remove()
         for app in (first, second):
             with app.app_context():

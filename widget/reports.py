@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from . import audit
+from . import audit, shared_cache
 from .counting import CountSnapshot, forget_cached_counts, hour_of, read_count
 from .countries import country_codes
 from .exceptions import InvalidInput
@@ -105,11 +105,24 @@ def _hourly_totals(
 
 
 def _state_counts(petition_id: int) -> dict[str, int]:
+    """Signatures by state, at most STATE_CACHE_SECONDS old. With Redis one process counts
+    for all of them; without it, each process counts once a minute at most."""
     cache = current_app.extensions.setdefault("state_counts", {})
     hit = cache.get(petition_id)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
-    counts = {
+    if hit is None or hit["at"] + STATE_CACHE_SECONDS <= time.time():
+        key = f"states:{petition_id}"
+        hit = shared_cache.get_json(key, dict)
+        if hit is None:
+            hit = {"at": time.time(), "counts": _count_states(petition_id)}
+            shared_cache.set_json(key, hit, STATE_CACHE_SECONDS)
+        # A copy from the shared cache expires when the shared one does: "at" is when
+        # the count was made, whichever process made it.
+        cache[petition_id] = hit
+    return hit["counts"]
+
+
+def _count_states(petition_id: int) -> dict[str, int]:
+    return {
         str(state): n
         for state, n in db.session.execute(
             select(Signature.state, func.count())
@@ -117,8 +130,6 @@ def _state_counts(petition_id: int) -> dict[str, int]:
             .group_by(Signature.state)
         )
     }
-    cache[petition_id] = (time.monotonic() + STATE_CACHE_SECONDS, counts)
-    return counts
 
 
 def series(

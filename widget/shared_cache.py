@@ -1,8 +1,9 @@
 """A small cache shared by every app process, in Redis when REDIS_URL is set.
 
-Without Redis every call is a miss and nothing breaks; with Redis down, the same. The
-count is the only thing cached here: one database read per COUNT_CACHE_SECONDS for all
-processes together, instead of one per process.
+Without Redis every call is a miss and nothing breaks; with Redis down, the same. What is
+cached here is costly to read and may be a little old: the public count (one database
+read per COUNT_CACHE_SECONDS for all processes together, instead of one per process)
+and the dashboard's split of signatures by state.
 """
 
 from __future__ import annotations
