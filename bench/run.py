@@ -8,7 +8,7 @@ measured in the same run (a trivial endpoint, a bare ORM insert):
 
   - the full signing path (GET the form and its token, POST it: validation, rate limits,
     the insert, tally and outbox), as signatures/s, p50/p99, 5xx and "database is locked"
-  - the count endpoint (200 and 304), embed.js
+  - the count endpoint (200 and 304), embed.js (and its size as served, gzipped)
   - the count endpoint with 0, 100k, 1M and 10M signatures seeded (--sizes)
   - the dashboard (overview, a petition's charts, the breakdown) at each seeded size, and
     the streamed CSV export of every signature at the largest size (rows/s, worker RSS)
@@ -23,6 +23,7 @@ bench/results/<time>.md. Needs wrk (installed with apt when missing and run as r
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
 import http.cookiejar
 import json
@@ -440,7 +441,10 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
                 headers=(f"If-None-Match: {etag}",),
             )
         )
-        runs.append(wrk("embed.js", server.url + "/embed.js", d, server=server))
+        embed = wrk("embed.js", server.url + "/embed.js", d, server=server)
+        source = urllib.request.urlopen(server.url + "/embed.js").read()
+        embed.extra = {"bytes": len(source), "gzipped": len(gzip.compress(source, 9))}
+        runs.append(embed)
         # The ceiling again at the end: a machine that got busier shows up as a gap.
         hello_again = wrk(
             "trivial endpoint (ceiling, again)", server.url + "/bench/hello", d, server=server
@@ -530,6 +534,11 @@ def report(name, ceiling, runs, seeded, rss, locked, tracebacks, verify, opts, l
         f"{sign.extra.get('failed5xx', 0)} answered 5xx; 'database is locked' in the server "
         f"log: {locked}; tracebacks: {tracebacks}. `count verify`: {verify}"
     )
+    embed = next(r for r in runs if r.name == "embed.js")
+    lines.append(
+        f"\nembed.js as served: {embed.extra['bytes']:,} bytes, "
+        f"{embed.extra['gzipped']:,} gzipped (level 9)"
+    )
     lines.append(
         "\n| signatures seeded | seeding took | count req/s | × trivial | p50 ms | p99 ms "
         "| workers restarted |"
@@ -546,7 +555,7 @@ def report(name, ceiling, runs, seeded, rss, locked, tracebacks, verify, opts, l
         f"Of that, private to each worker (USS): {', '.join(f'{r:.1f}' for r in rss[2])} "
         f"after signing; {', '.join(f'{r:.1f}' for r in rss[3])} after the dashboard"
     )
-    print("\n".join(lines[-(len(runs) + len(seeded) + 12) :]), flush=True)
+    print("\n".join(lines[-(len(runs) + len(seeded) + 13) :]), flush=True)
 
 
 def machine() -> str:
