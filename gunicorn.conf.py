@@ -32,6 +32,13 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 
+def when_ready(server):
+    # In the master, with the app loaded (preload_app) and before any worker exists.
+    from widget.preload import warm_up
+
+    warm_up(server.app.wsgi())
+
+
 def pre_fork(server, worker):
     # Move everything the master imported out of the collector's reach, so a worker's
     # garbage collections do not write to (and so copy) the pages it shares with the
