@@ -13,11 +13,11 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 2
 backlog = 2048
-# Import the app once, in the master, and fork the workers from it. A worker that is
-# recycled or killed is then back in milliseconds instead of spending ~0.8 s of CPU on
-# imports while the others carry its load, and the workers share the imported code's
-# pages. Safe because create_app() opens no connection (pools start empty in each
-# worker). The price: a HUP no longer loads new code; deploy with a restart.
+# Build the app once, in the master, and fork the workers from it (with the signer
+# templates compiled and the mappers configured, see when_ready): a worker that is
+# recycled or killed starts serving without building any of it again, and the workers
+# share those pages. Safe because create_app() opens no connection (pools start empty in
+# each worker). The price: a HUP no longer loads new code; deploy with a restart.
 preload_app = True
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20000))
