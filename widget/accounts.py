@@ -31,8 +31,8 @@ RESET_EMAIL_INTERVAL = timedelta(minutes=15)
 @cache
 def _dummy_hash() -> str:
     """Compared against when the address is unknown, so both answers take the same time.
-    Made on first use, not at import: scrypt takes 32 MB and 70 ms, and every worker that
-    never sees a failed login would pay both at start."""
+    Made on first use, not at import: scrypt takes 32 MB and 70 ms, which every process
+    that imports the app (the gunicorn master, each command, each test run) paid at start."""
     return generate_password_hash("not a real password")
 
 
