@@ -103,8 +103,8 @@ def sign_petition(
         return SignOutcome.DISCARDED
     if over_limit and not petition.holds_over_limit:
         raise RateLimited(petition.slug)
-    held = over_limit
-    counted = not held and not petition.needs_confirmation
+    stored = SignOutcome.HELD if over_limit else SignOutcome.SIGNED
+    counted = counts_at_once(petition, stored)
     partner_id = partner.id if partner else None
     canonical = canonicalize_email(data.email)
     agreed = _agreed_statements(petition, partner, data)
@@ -124,7 +124,7 @@ def sign_petition(
         "lead_opt_in": any(s.purpose == "lead" for _, s in agreed),
         "source_url": data.source_url,
         "ip_hash": hash_ip(ip),
-        "state": SignatureState.HELD if held else SignatureState.SIGNED,
+        "state": SignatureState.HELD if over_limit else SignatureState.SIGNED,
         "created_at": now,
         "counted_at": now if counted else None,
     }
@@ -155,7 +155,13 @@ def sign_petition(
         # The unique (petition, canonical email) index says this person signed already.
         notify_duplicate(petition_id, canonical, now=now)
         return SignOutcome.DUPLICATE
-    return SignOutcome.HELD if held else SignOutcome.SIGNED
+    return stored
+
+
+def counts_at_once(petition: Petition, outcome: SignOutcome) -> bool:
+    """Whether a signature with this outcome joined the count when it was stored (held
+    ones wait for an operator; on some petitions every one waits for its confirmation)."""
+    return outcome is SignOutcome.SIGNED and not petition.needs_confirmation
 
 
 def _agreed_statements(

@@ -34,7 +34,7 @@ from ..partners import list_partners
 from ..privacy import request_data_copy
 from ..ratelimits import is_over_signing_limit, network_key
 from ..security import is_same_origin_post, widget_csp
-from ..signing import SignatureInput, SignOutcome, sign_petition
+from ..signing import SignatureInput, counts_at_once, sign_petition
 from ..widget_cache import page_cache
 
 bp = Blueprint("embed", __name__)
@@ -169,8 +169,7 @@ def _sign(slug: str, *, is_frame: bool):
         return _render_form(ctx, form, is_frame=is_frame, notice=notice), 429
     except PetitionNotAccepting:
         return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
-    counted = outcome is SignOutcome.SIGNED and not petition.needs_confirmation
-    count = count_after_signing(petition, counted=counted, at=now)
+    count = count_after_signing(petition, counted=counts_at_once(petition, outcome), at=now)
     return _thanks(ctx, count, is_frame=is_frame, locale=locale)
 
 
