@@ -13,6 +13,7 @@ from tests.browser.frames import (
     fill_form,
     frame_of,
     screenshot,
+    submit,
 )
 from tests.factories import sign
 from widget.counting import verify_count
@@ -43,14 +44,14 @@ def test_script_embed_resizes_at_every_step_and_updates_the_counter(
     assert page.locator(FORM).get_attribute("title") == "Sign the petition: Save the bees"
 
     frame = frame_of(page, FORM)
-    frame.get_by_role("button", name="Sign the petition").click()
+    submit(frame)
     expect(frame.locator("#error-summary")).to_be_visible()
     error_height = assert_fits(page, FORM)["frame_height"]
     assert error_height > form_height  # grew for the error messages
 
     frame = frame_of(page, FORM)
     fill_form(frame)
-    frame.get_by_role("button", name="Sign the petition").click()
+    submit(frame)
     frame = frame_of(page, FORM)
     expect(frame.get_by_role("heading", name="Thank you for signing!")).to_be_visible()
     thanks_height = assert_fits(page, FORM)["frame_height"]
@@ -72,7 +73,7 @@ def test_plain_iframe_embed_works_without_any_script(widget, browser_profile, ar
     frame = frame_of(page, FORM)
     screenshot(page, artifacts / "embed-iframe.png")
     fill_form(frame, email="plain@example.org")
-    frame.get_by_role("button", name="Sign the petition").click()
+    submit(frame)
     frame = frame_of(page, FORM)
     expect(frame.get_by_role("heading", name="Thank you for signing!")).to_be_visible()
     expect(frame.locator(".count-number")).to_have_text("1")
@@ -105,7 +106,7 @@ def test_several_widgets_on_one_page_do_not_interfere(widget, blocked_3pc_contex
 
     other = frame_of(page, OTHER_FORM)
     fill_form(other, email="trees@example.org")
-    other.get_by_role("button", name="Sign the petition").click()
+    submit(other)
     other = frame_of(page, OTHER_FORM)
     expect(other.get_by_role("heading", name="Thank you for signing!")).to_be_visible()
 

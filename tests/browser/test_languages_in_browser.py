@@ -5,7 +5,7 @@ from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
 from tests.browser.conftest import TEXTS, page_on
-from tests.browser.frames import COUNTER, FORM, assert_fits, fill_form, frame_of
+from tests.browser.frames import COUNTER, FORM, assert_fits, fill_form, frame_of, submit
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def test_sign_in_another_language_and_script(widget, browser_profile, lang):
     assert page.locator(FORM).get_attribute("title").endswith(TEXTS[lang]["title"])
     assert_fits(page, FORM)
     fill_form(frame, email=f"{lang}@example.org")
-    frame.get_by_role("button", name=sign_button).click()
+    submit(frame, sign_button)
     frame = frame_of(page, FORM)
     expect(frame.get_by_role("heading", name=thanks)).to_be_visible()
     expect(page.frame_locator(COUNTER).locator(".count-number")).to_have_text("1")

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import page_on
-from tests.browser.frames import FORM, assert_fits, fill_form, frame_of, screenshot
+from tests.browser.frames import FORM, assert_fits, fill_form, frame_of, screenshot, submit
 
 pytestmark = pytest.mark.browser
 
@@ -30,13 +30,13 @@ def walk_through_the_form(page, artifacts, name):
     screenshot(page, artifacts / f"{name}-form.png")
     frame = frame_of(page, FORM)
     frame.get_by_label("Email", exact=True).fill("not-an-address")
-    frame.get_by_role("button", name="Sign the petition").click()
+    submit(frame)
     frame = frame_of(page, FORM)
     expect(frame.locator("#error-summary")).to_be_visible()
     assert_nothing_cut_off(page)
     screenshot(page, artifacts / f"{name}-errors.png")
     fill_form(frame, email=f"{name}@example.org")
-    frame.get_by_role("button", name="Sign the petition").click()
+    submit(frame)
     frame = frame_of(page, FORM)
     expect(frame.get_by_role("heading", name="Thank you for signing!")).to_be_visible()
     assert_nothing_cut_off(page)
@@ -86,7 +86,7 @@ def test_partner_page_with_a_strict_csp(widget, browser_profile):
     assert_fits(page, FORM)
     frame = frame_of(page, FORM)
     fill_form(frame, email="csp@example.org")
-    frame.get_by_role("button", name="Sign the petition").click()
+    submit(frame)
     frame = frame_of(page, FORM)
     expect(frame.get_by_role("heading", name="Thank you for signing!")).to_be_visible()
     assert violations == []

@@ -4,14 +4,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PETITION, page_on
-from tests.browser.frames import FORM, fill_form, frame_of
+from tests.browser.frames import FORM, fill_form, frame_of, submit
 
 pytestmark = pytest.mark.browser
 
 
 def sign_in(frame, email):
     fill_form(frame, email=email)
-    frame.get_by_role("button", name="Sign the petition").click()
+    submit(frame)
 
 
 def test_sandboxed_frame_without_scripts_still_signs(widget, browser_profile):
@@ -26,7 +26,7 @@ def test_sandboxed_frame_without_scripts_still_signs(widget, browser_profile):
     page = browser_profile().new_page()
     page.goto(origin + "/")
     frame = frame_of(page, FORM)
-    frame.get_by_role("button", name="Sign the petition").click()
+    submit(frame)
     frame = frame_of(page, FORM)
     expect(frame.locator("#error-summary")).to_be_visible()  # server-side errors, no script
     sign_in(frame, "sandboxed@example.org")

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PETITION, page_on
-from tests.browser.frames import FORM, fill_form, frame_of
+from tests.browser.frames import FORM, fill_form, frame_of, submit
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ def test_widget_frames_only_talk_to_the_widget_server(widget, browser_profile):
     page.goto(origin + "/")
     frame = frame_of(page, FORM)
     fill_form(frame, email="origins@example.org")
-    frame.get_by_role("button", name="Sign the petition").click()
+    submit(frame)
     frame = frame_of(page, FORM)
     expect(frame.get_by_role("heading", name="Thank you for signing!")).to_be_visible()
     page.goto(f"{widget.url}/p/{PETITION}/privacy")
