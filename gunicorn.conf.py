@@ -9,6 +9,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # have the best tail latency for this app (see README, Performance).
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count()))
 worker_class = "sync"
+# A worker silent this long is stopped; a streamed download is not silent (post_worker_init).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 2
@@ -37,6 +38,14 @@ def when_ready(server):
     from widget.preload import warm_up
 
     warm_up(server.app.wsgi())
+
+
+def post_worker_init(worker):
+    # A streamed download (the CSV exports) beats this heartbeat for every piece it
+    # sends, so a long one is not taken for a hung worker (see widget/progress.py).
+    from widget.progress import set_heartbeat
+
+    set_heartbeat(worker.notify)
 
 
 def pre_fork(server, worker):

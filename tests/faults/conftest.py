@@ -29,7 +29,7 @@ FORM = "/embed/save-the-bees?partner=friends-of-bees"
 class Gunicorn:
     """The production server (gunicorn.conf.py), on a free loopback port."""
 
-    def __init__(self, settings: dict, workers: int = 2) -> None:
+    def __init__(self, settings: dict, workers: int = 2, timeout: int = 20) -> None:
         self.port = free_port()
         log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"gunicorn-{self.port}.log"
         self.log = log_path.open("w")
@@ -39,7 +39,7 @@ class Gunicorn:
             GUNICORN_WORKERS=str(workers),
             GUNICORN_ACCESS_LOG="",
             GUNICORN_LOG_LEVEL="warning",
-            GUNICORN_TIMEOUT="20",
+            GUNICORN_TIMEOUT=str(timeout),
         )
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
