@@ -494,6 +494,7 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
 
 
 def report_dashboard(ceiling: float, dashboard: list[Run], export: dict | None, lines: list[str]):
+    start = len(lines)
     lines.append(
         "\n| dashboard page (logged-in operator) | req/s | × trivial | p50 ms | p99 ms "
         "| max ms | non-2xx/3xx |"
@@ -506,6 +507,7 @@ def report_dashboard(ceiling: float, dashboard: list[Run], export: dict | None, 
         )
     if export is None:
         lines.append("\nCSV export: not measured (no seeded size).")
+        print("\n".join(lines[start:]), flush=True)
         return
     cut = "" if export["complete"] else " (CUT OFF: the download ended early)"
     lines.append(
@@ -520,10 +522,11 @@ def report_dashboard(ceiling: float, dashboard: list[Run], export: dict | None, 
         f"{max([r.rss_mb for r in dashboard] + export['rss']):.1f} MB (USS up to "
         f"{max(r.uss_mb for r in dashboard):.1f} MB)"
     )
-    print("\n".join(lines[-(len(dashboard) + 5) :]), flush=True)
+    print("\n".join(lines[start:]), flush=True)
 
 
 def report(name, ceiling, runs, seeded, locked, tracebacks, verify, opts, lines):
+    start = len(lines)
     lines.append(f"\n### {name}\n")
     lines.append(
         f"Ratios are to the mean of the two trivial-endpoint runs: {ceiling:,.0f} req/s.\n"
@@ -568,7 +571,7 @@ def report(name, ceiling, runs, seeded, locked, tracebacks, verify, opts, lines)
         f"of the first table: {max(r.rss_mb for r in runs):.1f} MB (private to the worker, "
         f"USS: up to {max(r.uss_mb for r in runs):.1f} MB)"
     )
-    print("\n".join(lines[-(len(runs) + len(seeded) + 13) :]), flush=True)
+    print("\n".join(lines[start:]), flush=True)
 
 
 def machine() -> str:
