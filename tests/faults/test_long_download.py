@@ -57,7 +57,7 @@ def download_slowly(port: int, path: str, cookie: str) -> tuple[bytes, bool, flo
     connection.request("GET", path, headers={"Cookie": cookie})
     response = connection.getresponse()
     assert response.status == 200
-    body, whole = b"", True
+    body, whole = bytearray(), True
     try:
         while piece := response.read(32 * 1024):
             body += piece
@@ -67,7 +67,7 @@ def download_slowly(port: int, path: str, cookie: str) -> tuple[bytes, bool, flo
         whole = False
     finally:
         connection.close()
-    return body, whole, time.monotonic() - started
+    return bytes(body), whole, time.monotonic() - started
 
 
 def test_a_slow_export_outlives_the_worker_timeout(server_settings, database_url):
