@@ -507,21 +507,20 @@ def report_dashboard(ceiling: float, dashboard: list[Run], export: dict | None, 
         )
     if export is None:
         lines.append("\nCSV export: not measured (no seeded size).")
-        print("\n".join(lines[start:]), flush=True)
-        return
-    cut = "" if export["complete"] else " (CUT OFF: the download ended early)"
-    lines.append(
-        f"\nCSV export of every signature{cut}: {export['rows']:,} rows, "
-        f"{export['bytes'] / 1e6:,.0f} MB in {export['seconds']:.1f} s "
-        f"({export['rows'] / max(export['seconds'], 0.001):,.0f} rows/s), first byte after "
-        f"{export['first_byte_ms']:,.0f} ms; peak RSS per worker afterwards (MB): "
-        f"{', '.join(f'{r:.1f}' for r in export['rss'])}"
-    )
-    lines.append(
-        f"\nPeak RSS per worker over the dashboard runs and the export: "
-        f"{max([r.rss_mb for r in dashboard] + export['rss']):.1f} MB (USS up to "
-        f"{max(r.uss_mb for r in dashboard):.1f} MB)"
-    )
+    else:
+        cut = "" if export["complete"] else " (CUT OFF: the download ended early)"
+        lines.append(
+            f"\nCSV export of every signature{cut}: {export['rows']:,} rows, "
+            f"{export['bytes'] / 1e6:,.0f} MB in {export['seconds']:.1f} s "
+            f"({export['rows'] / max(export['seconds'], 0.001):,.0f} rows/s), first byte after "
+            f"{export['first_byte_ms']:,.0f} ms; peak RSS per worker afterwards (MB): "
+            f"{', '.join(f'{r:.1f}' for r in export['rss'])}"
+        )
+        lines.append(
+            f"\nPeak RSS per worker over the dashboard runs and the export: "
+            f"{max([r.rss_mb for r in dashboard] + export['rss']):.1f} MB (USS up to "
+            f"{max(r.uss_mb for r in dashboard):.1f} MB)"
+        )
     print("\n".join(lines[start:]), flush=True)
 
 
