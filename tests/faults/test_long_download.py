@@ -4,7 +4,6 @@ moves: the export beats the worker's heartbeat for every piece it sends."""
 from __future__ import annotations
 
 import http.client
-import re
 import socket
 import time
 from urllib.parse import urlencode
@@ -12,17 +11,16 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import make_app
+from tests.dashboard import PASSWORD, csrf_of, make_operator
 from tests.faults.conftest import Gunicorn
-from widget.accounts import create_user
 from widget.extensions import db
 from widget.seeding import seed_signatures
 
 pytestmark = pytest.mark.faults
 
-OPERATOR, PASSWORD = "operator@example.org", "a long operator password"
+OPERATOR = "operator@example.org"
 ROWS = 150_000
 TIMEOUT = 2  # seconds a gunicorn worker may stay silent
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def log_in(port: int) -> str:
@@ -30,7 +28,7 @@ def log_in(port: int) -> str:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", "/dashboard/login")
     response = connection.getresponse()
-    token = CSRF.search(response.read().decode()).group(1)
+    token = csrf_of(response.read().decode())
     cookie = response.getheader("Set-Cookie").split(";")[0]
     body = urlencode({"csrf_token": token, "email": OPERATOR, "password": PASSWORD})
     connection.request(
@@ -73,7 +71,7 @@ def download_slowly(port: int, path: str, cookie: str) -> tuple[bytes, bool, flo
 def test_a_slow_export_outlives_the_worker_timeout(server_settings, database_url):
     app = make_app(database_url)
     with app.app_context():
-        create_user(OPERATOR, "Operator", PASSWORD, actor="test")
+        make_operator(OPERATOR)
         seed_signatures("save-the-bees", ROWS)
         db.session.remove()
         db.engine.dispose()
