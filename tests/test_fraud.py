@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.dashboard import log_in, make_operator
 from tests.factories import make_partner, make_petition, sign
 from widget.counting import read_count, verify_count
 from widget.exceptions import InvalidInput
@@ -155,3 +156,17 @@ def test_fraud_cli(runner, flood):
     assert runner.invoke(args=["count", "verify", "save-the-bees"]).exit_code == 0
     no_reason = runner.invoke(args=["fraud", "invalidate", "save-the-bees", "--domain", "x"])
     assert no_reason.exit_code == 2
+
+
+def test_fraud_page_names_the_week_in_days(client, flood):
+    make_operator()
+    log_in(client, "op@lead.example")
+    url = "/dashboard/petitions/save-the-bees/fraud"
+    page = client.get(url).text
+    assert "last 7 days" in page and "168 hours" not in page
+    assert 'hours=24" aria-current="true">last 24 hours</a>' in page  # still the default
+    week = client.get(f"{url}?hours=168").text
+    assert 'hours=168" aria-current="true">last 7 days</a>' in week
+    assert 'hours=24" aria-current' not in week
+    german = client.get(f"{url}?hours=168&lang=de").text
+    assert 'hours=168" aria-current="true">letzte 7 Tage</a>' in german
