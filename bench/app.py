@@ -6,12 +6,16 @@ Only `bench/run.py` starts this; production runs `wsgi:app`, which has neither.
 
 import secrets
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from widget import create_app
-from widget.email_address import canonicalize_email
+from widget.consent import fingerprint, statements_for
+from widget.email_address import canonicalize_email, normalize_email
+from widget.embedding import load_widget_context
 from widget.extensions import csrf, db
+from widget.forms import _serializer, new_form_token
 from widget.models import Signature, utcnow
+from widget.signing import SignatureInput, sign_petition
 
 bp = Blueprint("bench", __name__, url_prefix="/bench")
 
@@ -43,6 +47,35 @@ def insert():
     )
     db.session.commit()
     return "ok"
+
+
+@bp.route("/sign/<slug>", methods=["GET", "POST"])
+def sign_floor(slug: str):
+    """The signing path with the web layer taken away, to show what it costs: a page that
+    is nothing but a fresh token, and a POST that checks the token and the address and
+    runs the signing use case (the same six rows in one transaction), with no form
+    library, no page rendered and no rate limit counted."""
+    ctx = load_widget_context(
+        slug, partner_slug=request.args.get("partner"), page_url=None, referrer=None,
+        colour=None,
+    )  # fmt: skip
+    petition, partner = ctx.petition, ctx.partner
+    statements = statements_for(petition, partner, "en")
+    binding = {"petition": petition.id, "partner": partner.slug, "wording": fingerprint(statements)}
+    if request.method == "GET":
+        token = new_form_token(binding)
+        return f'<input name="token" type="hidden" value="{token}">'
+    form = request.form
+    _serializer().loads(form["token"], max_age=current_app.config["FORM_MAX_AGE"])
+    data = SignatureInput(
+        first_name=form["first_name"],
+        last_name=form["last_name"],
+        email=normalize_email(form["email"]),
+        country=form["country"],
+        locale="en",
+    )
+    sign_petition(petition, partner, data, ip=request.remote_addr)
+    return '<h1 id="thanks-title">Thank you</h1>'
 
 
 app = create_app()

@@ -53,6 +53,7 @@ LUA = ROOT / "bench" / "lua"
 CONNECTIONS = 32
 WORKERS = 4
 PETITION, PARTNER = "bench", "bench-partner"
+FLOOR = "signing floor: token page + POST, no form, page or limits (ceiling)"
 OPERATOR, OPERATOR_PASSWORD = "operator@bench.example", "bench-operator-password"
 DASHBOARD_PAGES = (
     ("dashboard overview", "/dashboard/"),
@@ -427,6 +428,19 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
             args=(form_path, server.url, "{nonce}"),
         )
         runs.append(sign)
+        # The same two requests and the same rows with the web layer taken away (no form
+        # library, no page rendered, no rate limit): what no change to the views can beat.
+        floor_path = f"/bench/sign/{PETITION}?partner={PARTNER}"
+        runs.append(
+            wrk(
+                FLOOR,
+                server.url + floor_path,
+                d,
+                server=server,
+                script="sign.lua",
+                args=(floor_path, server.url, "{nonce}"),
+            )
+        )
         # The POST alone: one form token (they are not single-use) reused for every POST.
         form = urllib.request.urlopen(server.url + form_path).read().decode()
         token = re.search(r'name="token" type="hidden" value="([^"]+)"', form).group(1)
@@ -549,6 +563,14 @@ def report(name, ceiling, runs, seeded, locked, tracebacks, verify, opts, lines)
         f"{sign.extra.get('failed5xx', 0)} answered 5xx; 'database is locked' in the server "
         f"log: {locked}; tracebacks: {tracebacks}. `count verify`: {verify}"
     )
+    floor = next(r for r in runs if r.name == FLOOR)
+    floor_signatures = floor.extra.get("signed", 0) / opts.duration
+    lines.append(
+        f"\nThe signing floor ({opts.duration} s, token page and POST to the signing use case "
+        f"alone): {floor_signatures:,.0f} signatures/s "
+        f"({floor_signatures / ceiling:.2f} × trivial), {floor.extra.get('failed5xx', 0)} "
+        "answered 5xx."
+    )
     embed = next(r for r in runs if r.name == "embed.js")
     lines.append(
         f"\nembed.js as served: {embed.extra['bytes']:,} bytes, "
@@ -602,6 +624,10 @@ def main() -> None:
     if opts.quick:
         opts.duration, opts.burst, opts.sizes = 5, 10, "0,100000"
     opts.sizes = [int(s) for s in opts.sizes.split(",")]
+    makers = {"sqlite": sqlite_database, "postgres": postgres_database}
+    unknown = set(opts.backends.split(",")) - set(makers)
+    if unknown:
+        parser.error(f"unknown backend {', '.join(sorted(unknown))}; choose from sqlite,postgres")
     ensure_environment()
     RESULTS.mkdir(exist_ok=True)
     lines = [
@@ -609,7 +635,6 @@ def main() -> None:
         f"\nMachine: {machine()}.",
     ]
     print("\n".join(lines), flush=True)
-    makers = {"sqlite": sqlite_database, "postgres": postgres_database}
     for backend in opts.backends.split(","):
         bench_backend(makers[backend](), opts, lines)
     out = RESULTS / f"{datetime.now(UTC):%Y%m%d-%H%M}.md"
