@@ -4,7 +4,8 @@
 Starts gunicorn the production way (gunicorn.conf.py, 4 sync workers) on 127.0.0.1,
 drives it with wrk (32 connections, loopback only, every run bounded by --duration),
 and prints, for SQLite and PostgreSQL, each figure beside the ceiling of the same stack
-measured in the same run (a trivial endpoint, a bare ORM insert):
+measured in the same run (a trivial endpoint, a bare ORM insert, and the signing floor:
+the signing path's two requests and rows without its form library, page or rate limits):
 
   - the full signing path (GET the form and its token, POST it: validation, rate limits,
     the insert, tally and outbox), as signatures/s, p50/p99, 5xx and "database is locked"
