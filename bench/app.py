@@ -1,7 +1,8 @@
-"""gunicorn entry point for the benchmarks: the production app, plus the two ceiling
-endpoints the figures are compared with (a trivial endpoint and a bare ORM insert).
+"""gunicorn entry point for the benchmarks: the production app, plus the ceiling
+endpoints the figures are compared with (a trivial endpoint, a bare ORM insert and the
+signing floor).
 
-Only `bench/run.py` starts this; production runs `wsgi:app`, which has neither.
+Only `bench/run.py` starts this; production runs `wsgi:app`, which has none of them.
 """
 
 import secrets
@@ -53,7 +54,7 @@ def insert():
 def sign_floor(slug: str):
     """The signing path with the web layer taken away, to show what it costs: a page that
     is nothing but a fresh token, and a POST that checks the token and the address and
-    runs the signing use case (the same six rows in one transaction), with no form
+    runs the signing use case (the same rows, written the same way), with no form
     library, no page rendered and no rate limit counted."""
     ctx = load_widget_context(
         slug, partner_slug=request.args.get("partner"), page_url=None, referrer=None,
