@@ -15,7 +15,8 @@ the signing path's two requests and rows without its form library, page or rate 
     the streamed CSV export of every signature at the largest size (rows/s, worker RSS)
   - peak RSS of the gunicorn workers, and their private memory (USS), read at the end of
     every run (recycled workers take their peak with them, so the end of the bench alone
-    would see only young workers)
+    would see only young workers), beside the memory floor: the same gunicorn settings
+    serving bench/stack_floor.py, this project's libraries with nothing of the app
   - for each run, how many workers gunicorn restarted during it (max_requests recycling)
 
 Options: --backends sqlite,postgres  --duration 10  --burst 60  --sizes 0,100000,...
@@ -190,12 +191,14 @@ def prepare(env: dict) -> int:
 
 
 class Gunicorn:
-    def __init__(self, env: dict, log: Path) -> None:
+    def __init__(
+        self, env: dict, log: Path, app: str = "bench.app:app", config: str = "gunicorn.conf.py"
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log.open("w")
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "bench.app:app"],
+            [str(BIN / "gunicorn"), "-c", config, app],
             env={
                 **env,
                 "GUNICORN_BIND": f"127.0.0.1:{self.port}",
@@ -392,9 +395,26 @@ def bench_export(base: str, cookie: str, server: Gunicorn) -> dict:
 # --- the benchmark ---------------------------------------------------------------------
 
 
+def bench_memory_floor(env: dict, duration: int) -> Run:
+    """The memory floor: bench/stack_floor.py (this project's libraries, set up as the app
+    sets them up, serving one route) under the same gunicorn settings, driven as long as
+    any other run. No worker of the app can need less than these workers."""
+    server = Gunicorn(
+        env,
+        RESULTS / "gunicorn-floor.log",
+        app="bench.stack_floor:app",
+        config="bench/stack_floor_gunicorn.py",
+    )
+    try:
+        return wrk("memory floor", server.url + "/bench/hello", duration, server=server)
+    finally:
+        server.stop()
+
+
 def bench_backend(database: Database, opts, lines: list[str]) -> None:
     env = app_env(database)
     petition_id = prepare(env)
+    memory_floor = bench_memory_floor(env, opts.duration)
     log = RESULTS / f"gunicorn-{database.name.lower()}.log"
     server = Gunicorn(env, log)
     try:
@@ -504,7 +524,9 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
     finally:
         server.stop()
         database.drop()
-    report(database.name, ceiling, runs, seeded, locked, tracebacks, verify, opts, lines)
+    report(
+        database.name, ceiling, runs, seeded, locked, tracebacks, verify, memory_floor, opts, lines
+    )
     report_dashboard(ceiling, dashboard, export, lines)
 
 
@@ -539,7 +561,7 @@ def report_dashboard(ceiling: float, dashboard: list[Run], export: dict | None, 
     print("\n".join(lines[start:]), flush=True)
 
 
-def report(name, ceiling, runs, seeded, locked, tracebacks, verify, opts, lines):
+def report(name, ceiling, runs, seeded, locked, tracebacks, verify, memory_floor, opts, lines):
     start = len(lines)
     lines.append(f"\n### {name}\n")
     lines.append(
@@ -592,6 +614,12 @@ def report(name, ceiling, runs, seeded, locked, tracebacks, verify, opts, lines)
         f"\nPeak RSS per worker, the highest among the workers alive at the end of each run "
         f"of the first table: {max(r.rss_mb for r in runs):.1f} MB (private to the worker, "
         f"USS: up to {max(r.uss_mb for r in runs):.1f} MB)"
+    )
+    lines.append(
+        f"\nThe memory floor (bench/stack_floor.py under the same gunicorn settings: this "
+        f"project's libraries, set up as the app sets them up, and one route; nothing of the "
+        f"app): {memory_floor.rss_mb:.1f} MB peak RSS per worker (USS: "
+        f"{memory_floor.uss_mb:.1f} MB). No worker of the app can need less."
     )
     print("\n".join(lines[start:]), flush=True)
 

@@ -1,7 +1,12 @@
 """What the gunicorn master builds once, before it forks the workers."""
 
+import os
+import subprocess
+import sys
+
 from sqlalchemy import event
 
+from widget.config import ROOT
 from widget.extensions import db
 from widget.preload import SIGNER_TEMPLATES, warm_up
 
@@ -16,3 +21,30 @@ def test_warm_up_compiles_the_signer_pages_and_opens_no_connection(app):
     # and inherit no database connection from the master.
     assert set(SIGNER_TEMPLATES) <= cached
     assert connections == []
+
+
+def test_a_sqlite_worker_loads_no_migration_or_postgresql_code(tmp_path):
+    # Every module the master imports counts in every worker's RSS: Alembic (about 10 MB)
+    # is for the `flask` command only, and the PostgreSQL dialect (about 2 MB) for
+    # PostgreSQL only. A fresh interpreter, because this test process imports both.
+    probe = (
+        "import sys, wsgi\n"
+        "from widget.preload import warm_up\n"
+        "warm_up(wsgi.app)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'flask_migrate',"
+        " 'psycopg'}), 'sqlalchemy.dialects.postgresql' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.db'}",
+            "SECRET_KEY": "probe-secret-key",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "False"]
