@@ -5,8 +5,6 @@ signing floor).
 Only `bench/run.py` starts this; production runs `wsgi:app`, which has none of them.
 """
 
-import secrets
-
 from flask import Blueprint, current_app, jsonify, request
 
 from widget import create_app
@@ -16,7 +14,7 @@ from widget.embedding import load_widget_context
 from widget.extensions import csrf, db
 from widget.forms import _serializer, new_form_token
 from widget.models import Signature, utcnow
-from widget.signing import SignatureInput, sign_petition
+from widget.signing import SignatureInput, new_public_ref, sign_petition
 
 bp = Blueprint("bench", __name__, url_prefix="/bench")
 
@@ -34,7 +32,7 @@ def insert():
     now = utcnow()
     db.session.add(
         Signature(
-            public_ref=secrets.token_urlsafe(12),
+            public_ref=new_public_ref(),
             petition_id=int(request.form["petition_id"]),
             first_name="Bench",
             last_name="Insert",

@@ -18,7 +18,7 @@ from widget.models import (
     utcnow,
 )
 from widget.petitions import close_petition
-from widget.signing import SignOutcome, sign_petition
+from widget.signing import SignOutcome, new_public_ref, sign_petition
 
 
 def signature_count() -> int:
@@ -177,3 +177,12 @@ def test_a_repeat_signer_leaves_no_rows_of_a_second_signature(app):
 def _rows(model) -> int:
     db.session.rollback()
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_no_public_ref_starts_with_a_minus_sign():
+    # One random ref in 64 would; CSV exports escape such a cell (a spreadsheet takes it
+    # for a formula), and the partner's copy of the ref would then match no webhook.
+    refs = [new_public_ref() for _ in range(2_000)]
+    assert not [ref for ref in refs if ref.startswith("-")]
+    assert len(set(refs)) == len(refs)
+    assert {len(ref) for ref in refs} == {16}

@@ -78,6 +78,17 @@ def hash_ip(ip: str | None) -> str | None:
     return hmac.new(key, network_of(ip).encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def new_public_ref() -> str:
+    """A signature's public reference (sent to partners in webhooks and exports): 96
+    random bits, URL-safe, never starting with "-". A spreadsheet reads a cell that starts
+    with "-" as a formula, so the CSV exports would have to escape such a ref, and a
+    partner's copy would then match nothing the webhooks send."""
+    ref = secrets.token_urlsafe(12)
+    while ref.startswith("-"):
+        ref = secrets.token_urlsafe(12)
+    return ref
+
+
 def sign_petition(
     petition: Petition,
     partner: Partner | None,
@@ -109,7 +120,7 @@ def sign_petition(
     canonical = canonicalize_email(data.email)
     agreed = _agreed_statements(petition, partner, data)
     row = {
-        "public_ref": secrets.token_urlsafe(12),
+        "public_ref": new_public_ref(),
         "petition_id": petition_id,
         "partner_id": partner_id,
         "first_name": data.first_name,
