@@ -399,8 +399,10 @@ def bench_memory_floor(env: dict, duration: int) -> Run:
     """The memory floor: bench/stack_floor.py (this project's libraries, set up as the app
     sets them up, serving one route) under the same gunicorn settings, driven as long as
     any other run. No worker of the app can need less than these workers."""
+    from widget.config import sqlalchemy_url  # the venv's, after ensure_environment()
+
     server = Gunicorn(
-        env,
+        {**env, "DATABASE_URL": sqlalchemy_url(env["DATABASE_URL"])},
         RESULTS / "gunicorn-floor.log",
         app="bench.stack_floor:app",
         config="bench/stack_floor_gunicorn.py",

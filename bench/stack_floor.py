@@ -22,10 +22,8 @@ from sqlalchemy import text
 
 db = SQLAlchemy()
 app = Flask(__name__)
-# The app maps postgresql:// to psycopg 3 the same way (widget.config.sqlalchemy_url).
-app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"].replace(
-    "postgresql://", "postgresql+psycopg://", 1
-)
+# Already mapped to the driver by bench/run.py (widget.config.sqlalchemy_url).
+app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
 app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
 db.init_app(app)
 Babel(app)
