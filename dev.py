@@ -46,6 +46,8 @@ def ensure_venv() -> None:
 
 def compile_translations() -> None:
     run(BIN / "pybabel", "-q", "compile", "-d", "translations")
+    # Each language's slice of CLDR the signer pages read (see widget/locale_data.py).
+    run(BIN / "python", "-c", "from widget.locale_data import write_slices; write_slices()")
 
 
 def dev_environment() -> dict[str, str]:

@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+from flask_limiter.util import get_qualified_name
 from limits import parse
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
@@ -18,11 +19,11 @@ from tests.helpers import form_token
 from tests.helpers import valid_fields as fields
 from widget.config import ROOT
 from widget.counting import read_count, verify_count
-from widget.extensions import db
+from widget.extensions import db, limiter
 from widget.fraud import Criteria, release_held_signatures
 from widget.models import Signature, SignatureState
 from widget.ratelimit_storage import InProcessStorage
-from widget.ratelimits import is_over_signing_limit
+from widget.ratelimits import UNLIMITED_ENDPOINTS, is_over_signing_limit
 from widget.signing import network_of
 
 FORM = "/embed/save-the-bees?partner=friends-of-bees"
@@ -192,3 +193,16 @@ def test_in_process_counters_forget_expired_windows():
     storage._next_cleanup = 0  # the once-a-second cleanup is due
     limiter.hit(limit, "net-b")
     assert not any("net-a" in key for key in storage.events)  # nor its key
+
+
+def test_the_endpoints_the_limiter_hook_skips_have_no_limit_of_their_own(app):
+    # is_unlimited_endpoint skips Flask-Limiter's hook on the signer's busiest endpoints;
+    # a limit decorated on one of them would silently never count.
+    limits = limiter.limit_manager
+    for endpoint in UNLIMITED_ENDPOINTS:
+        view = app.view_functions[endpoint]  # a renamed endpoint fails here
+        assert limits.decorated_limits(get_qualified_name(view)) == [], endpoint
+    # The same check sees the limit of a decorated endpoint.
+    privacy_page = app.view_functions["embed.privacy_page"]
+    assert limits.decorated_limits(get_qualified_name(privacy_page))
+    # (Signing on the skipped form endpoints is still limited: the tests above.)

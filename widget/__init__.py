@@ -19,7 +19,7 @@ from .cli import register_cli
 from .config import ROOT, STATIC_DIR, TRANSLATIONS_DIR, load_settings, sqlalchemy_url
 from .errors import register_errorhandlers
 from .extensions import babel, csrf, db, limiter, login_manager
-from .i18n import discover_locales, select_locale
+from .i18n import discover_locales, request_locale
 from .models import UTCDateTime
 from .security import register_security
 from .sessions import DashboardSessionInterface
@@ -133,7 +133,7 @@ def register_extensions(app: Flask) -> None:
         _install_migrate(app)  # the `flask` command line: `flask db …` must exist
     else:
         app.extensions["migrate"] = _LazyMigrateConfig(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=request_locale)
     csrf.init_app(app)
     limiter.init_app(app)
     _configure_login(app)

@@ -28,6 +28,7 @@ from . import (
 from .config import ROOT, TRANSLATIONS_DIR
 from .exceptions import WidgetError
 from .i18n import fill_source_catalogue
+from .locale_data import write_slices
 from .models import CountingPolicy, UserRole
 
 
@@ -587,8 +588,10 @@ def translate_init(locale):
 
 @translate_cli.command("compile")
 def translate_compile():
-    """Compile every catalogue to .mo (needed before serving)."""
+    """Compile every catalogue to .mo and write each language's slice of CLDR (both
+    needed before serving)."""
     _pybabel("compile", "-d", str(TRANSLATIONS_DIR), "--statistics")
+    write_slices()
 
 
 # --- dashboard users ---------------------------------------------------------------------

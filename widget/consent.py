@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
+from .locale_data import locale_for
 from .models import ConsentRecord, ConsentText, Partner, Petition, utcnow
 from .widget_cache import cached
 
@@ -62,7 +63,7 @@ def statements_for(petition: Petition, partner: Partner | None, locale: str) -> 
 
 
 def _build_statements(petition: Petition, partner: Partner | None, locale: str):
-    with force_locale(locale):
+    with force_locale(locale_for(locale)):
         text = petition.text_in(locale) or petition.text_in(petition.default_locale)
         written = text.consent_statement if text else ""
         fallback = petition.text_in(petition.default_locale)

@@ -1,13 +1,14 @@
-"""Countries a signer can pick, named in the signer's language (Babel's CLDR data)."""
+"""Countries a signer can pick, named in the signer's language (Babel's CLDR data, read
+from each language's slice: see locale_data)."""
 
 from __future__ import annotations
 
 import unicodedata
 from functools import cache, lru_cache
 
-from babel import Locale
-from babel.core import get_global
 from markupsafe import Markup
+
+from .locale_data import likely_territory, locale_for
 
 # CLDR lists groupings and reserved codes (EU, Canary Islands ...) beside ISO 3166-1 ones.
 NOT_COUNTRIES = frozenset(
@@ -17,7 +18,7 @@ NOT_COUNTRIES = frozenset(
 
 @cache
 def country_codes() -> frozenset[str]:
-    territories = Locale("en").territories
+    territories = locale_for("en").territories
     return (
         frozenset(code for code in territories if len(code) == 2 and code.isalpha()) - NOT_COUNTRIES
     )
@@ -32,20 +33,19 @@ def _sort_key(name: str) -> str:
 @cache
 def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     """(code, localised name) pairs, sorted by name in that language."""
-    names = Locale.parse(locale).territories
+    names = locale_for(locale).territories
     pairs = ((code, names.get(code, code)) for code in country_codes())
     return tuple(sorted(pairs, key=lambda pair: _sort_key(pair[1])))
 
 
 def country_name(code: str, locale: str) -> str:
     """The country's name in that language; the code itself if CLDR has none."""
-    return Locale.parse(locale).territories.get(code, code)
+    return locale_for(locale).territories.get(code, code)
 
 
 def likely_country(locale: str) -> str | None:
     """The country CLDR associates with a language (de -> DE), if it is one we list."""
-    subtags = get_global("likely_subtags").get(locale.split("_")[0].split("-")[0], "")
-    region = subtags.rsplit("_", 1)[-1] if subtags.count("_") else ""
+    region = likely_territory(locale)
     return region if region in country_codes() else None
 
 

@@ -9,6 +9,8 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po, write_po
 from flask import current_app, g, request
 
+from .locale_data import locale_for
+
 SOURCE_LOCALE = "en"
 # The 24 official languages of the EU: every one has a complete catalogue (tested).
 EU_LANGUAGES = (
@@ -72,9 +74,15 @@ def _native_name(code: str) -> str:
     return AUTONYMS.get(code) or Locale.parse(code).get_display_name(code)
 
 
+def request_locale() -> Locale:
+    """Flask-Babel's locale selector: the chosen language as one Locale object per
+    language and process, reading its slice of CLDR (see locale_data)."""
+    return locale_for(select_locale())
+
+
 def text_direction(locale: str) -> str:
     try:
-        return Locale.parse(locale).text_direction
+        return locale_for(locale).text_direction
     except (ValueError, UnknownLocaleError):
         return "ltr"
 

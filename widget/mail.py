@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from .extensions import db
+from .locale_data import locale_for
 from .models import OutboxMessage, OutboxStatus, Petition, Signature, utcnow
 from .outbox import INSERT_MESSAGE, message_row
 from .privacy_data import data_held
@@ -113,7 +114,7 @@ class NothingToSend(Exception):
 
 def render_email(message: OutboxMessage) -> EmailMessage:
     """The email as the recipient will read it, in their language."""
-    with force_locale(message.locale or "en"):
+    with force_locale(locale_for(message.locale or "en")):
         if message.kind in SIGNER_KINDS:
             subject, body = _signer_email(message)
         else:

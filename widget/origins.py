@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -37,8 +38,11 @@ def normalize_origin(value: str) -> str:
     return f"{scheme}://{host}:{port}"
 
 
+@lru_cache(maxsize=1024)
 def origin_of(url: str | None) -> str | None:
     """The origin of a page URL, or None if it is not an http(s) URL."""
+    # Cached: every signing request asks for the same few (our own address, the partner's
+    # pages); a bounded cache, as the Origin and Referer headers are the client's to choose.
     if not url:
         return None
     try:

@@ -10,6 +10,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -74,8 +75,14 @@ def hash_ip(ip: str | None) -> str | None:
         return None
     hours = current_app.config["IP_HASH_ROTATION_HOURS"]
     period = int(time.time() // (hours * 3600))
-    key = hashlib.sha256(f"ip-hash:{period}:{current_app.secret_key}".encode()).digest()
+    key = _ip_hash_key(period, current_app.secret_key)
     return hmac.new(key, network_of(ip).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@lru_cache(maxsize=4)
+def _ip_hash_key(period: int, secret: str) -> bytes:
+    # The same key for every request of a period: derived once, not per request.
+    return hashlib.sha256(f"ip-hash:{period}:{secret}".encode()).digest()
 
 
 def new_public_ref() -> str:

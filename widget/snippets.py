@@ -9,6 +9,7 @@ from markupsafe import escape
 
 from .embedding import parse_accent
 from .exceptions import InvalidInput
+from .locale_data import locale_for
 from .partners import get_partner
 from .petitions import check_locale, get_petition
 
@@ -37,7 +38,7 @@ def embed_code(
         raise InvalidInput("the colour must look like #1a7f37 or #17a")
     text = petition.text_in(locale) or petition.text_in(petition.default_locale)
     title = text.title if text else petition.slug
-    with force_locale(locale):
+    with force_locale(locale_for(locale)):
         if variant == "counter":
             label = gettext("%(title)s: see how many have signed", title=title)
         else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from functools import cache, lru_cache
 
-from babel import Locale
 from flask import Flask, url_for
 from flask_babel import (
     format_date,
@@ -20,6 +19,7 @@ from markupsafe import Markup, escape
 
 from .config import STATIC_DIR
 from .i18n import language_choices, text_direction
+from .locale_data import locale_for
 
 NUMBER_SLOT = "{n}"
 
@@ -45,7 +45,7 @@ def count_sentence(n: int) -> Markup:
 @cache
 def _plural_examples(locale: str) -> dict[str, int]:
     """One example number per CLDR plural category of the locale (one: 1, few: 2 ...)."""
-    rule = Locale.parse(locale).plural_form
+    rule = locale_for(locale).plural_form
     examples: dict[str, int] = {}
     for n in range(0, 1001):
         examples.setdefault(rule(n), n)

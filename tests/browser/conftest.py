@@ -55,12 +55,30 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def _closing(app):
+    """The app, its response closed as soon as it is sent. Werkzeug's development server
+    closes it only after draining the request socket, and skips that when the browser
+    resets the connection meanwhile (a page navigating away from a loading script): the
+    static file behind the response was then left to the garbage collector, whose
+    ResourceWarning failed a browser test now and then."""
+
+    def serve(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return serve
+
+
 class Server:
     """A WSGI app served on 127.0.0.1 in a thread."""
 
     def __init__(self, app, port: int | None = None) -> None:
         self.port = port or free_port()
-        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._server = make_server("127.0.0.1", self.port, _closing(app), threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         self.running = True
