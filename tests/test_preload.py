@@ -23,16 +23,18 @@ def test_warm_up_compiles_the_signer_pages_and_opens_no_connection(app):
     assert connections == []
 
 
-def test_a_sqlite_worker_loads_no_migration_or_postgresql_code(tmp_path):
+def test_a_sqlite_worker_loads_no_migration_postgresql_or_command_line_code(tmp_path):
     # Every module the master imports counts in every worker's RSS: Alembic (about 10 MB)
     # is for the `flask` command only, and the PostgreSQL dialect (about 2 MB) for
-    # PostgreSQL only. A fresh interpreter, because this test process imports both.
+    # PostgreSQL only; the `flask` commands (the demo, the seeding, the mail worker: about
+    # 1 MB) for the command line only. A fresh interpreter: this test process imports them.
     probe = (
         "import sys, wsgi\n"
         "from widget.preload import warm_up\n"
         "warm_up(wsgi.app)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'flask_migrate',"
-        " 'psycopg'}), 'sqlalchemy.dialects.postgresql' in sys.modules)\n"
+        " 'psycopg'}), 'sqlalchemy.dialects.postgresql' in sys.modules,"
+        " sorted({'widget.cli', 'widget.demo', 'widget.seeding'} & set(sys.modules)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe],
@@ -47,4 +49,4 @@ def test_a_sqlite_worker_loads_no_migration_or_postgresql_code(tmp_path):
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["[]", "False"]
+    assert done.stdout.split() == ["[]", "False", "[]"]

@@ -9,13 +9,13 @@ from typing import Any
 
 import click
 from flask import Flask, current_app, g
+from flask.cli import AppGroup
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .accounts import load_session_user
-from .cli import register_cli
 from .config import ROOT, STATIC_DIR, TRANSLATIONS_DIR, load_settings, sqlalchemy_url
 from .errors import register_errorhandlers
 from .extensions import babel, csrf, db, limiter, login_manager
@@ -34,6 +34,7 @@ class MissingSecretKey(RuntimeError):
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests, CLI)."""
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.cli = _LazyCommands(name=app.name)
     app.config.update(load_settings())
     app.config.update(config or {})
     _check_secret_key(app)
@@ -46,7 +47,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     register_extensions(app)
     register_blueprints(app)
-    register_cli(app)
     register_errorhandlers(app)
     register_security(app)
     register_template_helpers(app)
@@ -163,6 +163,32 @@ def _configure_login(app: Flask) -> None:
         # (Flask-Babel keeps it in g too) or form token (so does Flask-WTF).
         for name in ("_login_user", "preferred_locale", "_flask_babel", "csrf_token"):
             g.pop(name, None)
+
+
+class _LazyCommands(AppGroup):
+    """The app's `flask` commands, imported when a command line first looks for one.
+
+    widget.cli brings the demo (a partner site and a development server), the seeding,
+    the mail worker and the catalogue tools with it: about 1 MB in every gunicorn worker,
+    which never runs a command.
+    """
+
+    _loaded = False
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            from .cli import register_cli
+
+            register_cli(self)
+
+    def get_command(self, ctx, name):
+        self._load()
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx):
+        self._load()
+        return super().list_commands(ctx)
 
 
 class _LazyMigrateConfig:

@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 
 from . import (
     accounts,
@@ -618,7 +618,8 @@ def user_list():
         click.echo(f"{user.email}\t{user.role}\t{partner}\t{state}")
 
 
-def register_cli(app: Flask) -> None:
+def register_cli(group: click.Group) -> None:
+    """Add the app's commands to its command group (see widget._LazyCommands)."""
     for command in (
         petition_cli,
         partner_cli,
@@ -627,8 +628,8 @@ def register_cli(app: Flask) -> None:
         privacy_cli,
         translate_cli,
         user_cli,
+        worker_command,
+        demo_command,
+        run_demo_command,
     ):
-        app.cli.add_command(command)
-    app.cli.add_command(worker_command)
-    app.cli.add_command(demo_command)
-    app.cli.add_command(run_demo_command)
+        group.add_command(command)
