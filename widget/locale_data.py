@@ -46,11 +46,10 @@ def locale_slice(code: str) -> dict:
     """What the signer pages read of one language's CLDR data, as JSON-ready values."""
     locale = Locale.parse(code)
     systems = {"latn", locale.default_numbering_system}
-    subtags = babel.core.get_global("likely_subtags").get(locale.language, "")
     return {
         "babel": babel.__version__,
         "locale": str(locale),
-        "likely_territory": subtags.rsplit("_", 1)[-1] if subtags.count("_") else None,
+        "likely_territory": _babels_likely_territory(code),
         "data": {
             "character_order": locale.character_order,
             "default_numbering_system": locale.default_numbering_system,
@@ -145,7 +144,9 @@ def locale_for(code: str) -> Locale:
 def likely_territory(code: str) -> str | None:
     """The territory CLDR's likely subtags give a language (de -> DE), if any."""
     written = read_slice(code)
-    if written is not None:
-        return written["likely_territory"]
+    return written["likely_territory"] if written is not None else _babels_likely_territory(code)
+
+
+def _babels_likely_territory(code: str) -> str | None:
     subtags = babel.core.get_global("likely_subtags").get(code.split("_")[0].split("-")[0], "")
     return subtags.rsplit("_", 1)[-1] if subtags.count("_") else None
