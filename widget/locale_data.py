@@ -4,12 +4,11 @@ The first time Babel needs anything of a language (its text direction, a country
 number format) it loads the whole of that language's CLDR data and the root it inherits
 from, 3.2 MB for English, plus Babel's global data (likely subtags and more), 2.3 MB, and
 about 1 MB per further language: in every gunicorn worker, for a form that reads a few
-dozen values of it. So the build step (`python3 dev.py`, `flask translate compile`, or
-`python -m widget.locale_data`) writes those values, per language, to
-translations/<code>/cldr.json, and `locale_for()` gives a Babel Locale that reads them
-first. Anything else (a date on the dashboard, say) makes it load the language's full
-CLDR data as Babel would, so every Babel function still answers exactly as before; the
-slices only decide what a worker has to hold.
+dozen values of it. So the build step (`python3 dev.py`, `flask translate compile`)
+writes those values, per language, to translations/<code>/cldr.json, and `locale_for()`
+gives a Babel Locale that reads them first. Anything else (a date on the dashboard, say)
+makes it load the language's full CLDR data as Babel would, so every Babel function still
+answers exactly as before; the slices only decide what a worker has to hold.
 
 A slice written by another Babel version than the one installed is ignored (Babel's own
 data is used instead), so an upgrade can never show stale names or formats.
@@ -56,9 +55,9 @@ def locale_slice(code: str) -> dict:
             "plural_form": dict(locale.plural_form.rules),
             # Country codes only: regions ("150"), groupings and variants are never shown.
             "territories": {
-                code: name
-                for code, name in locale.territories.items()
-                if len(code) == 2 and code.isalpha()
+                territory: name
+                for territory, name in locale.territories.items()
+                if len(territory) == 2 and territory.isalpha()
             },
             "number_symbols": {
                 system: dict(locale.number_symbols[system]) for system in sorted(systems)
