@@ -15,13 +15,19 @@ from widget.models import AuditEntry, User
 from widget.worker import run_worker_once
 
 INVITE_LINK = re.compile(r"https?://\S+(/dashboard/invite/[\w-]+)")
-PUBLIC = {"dashboard.login", "dashboard.forgot_password", "dashboard.accept_invitation"}
+RESET_LINK = re.compile(r"https?://\S+(/dashboard/reset/[\w-]+)")
+PUBLIC = {
+    "dashboard.login",
+    "dashboard.forgot_password",
+    "dashboard.accept_invitation",
+    "dashboard.reset_password",
+}
 
 
 def dashboard_urls(app) -> list[str]:
     """Every dashboard page, with sample values for its URL parts."""
     values = {"slug": "save-the-bees", "partner_slug": "friends-of-bees", "locale": "de",
-              "chart": "daily", "user_id": 1, "token": "x"}  # fmt: skip
+              "chart": "daily", "user_id": 1, "token": "x", "organisation_slug": "x"}  # fmt: skip
     urls = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("dashboard.") and rule.endpoint not in PUBLIC:
@@ -224,10 +230,11 @@ def test_forgotten_password_is_reset_by_an_emailed_link(app, smtp):
     (mail,) = smtp.messages
     assert mail["To"] == "op@lead.example"
     assert mail["Subject"] == "Choose a new password for the petition dashboard"
-    link = INVITE_LINK.search(mail.get_content()).group(1)
+    link = RESET_LINK.search(mail.get_content()).group(1)
 
     client = app.test_client()
     page = client.get(link)
+    assert "<h1>Choose a new password</h1>" in page.text  # a reset, not an invitation
     done = client.post(
         link, data={"password": "a brand new secret", "csrf_token": csrf_of(page.text)}
     )
@@ -235,7 +242,10 @@ def test_forgotten_password_is_reset_by_an_emailed_link(app, smtp):
     assert log_in(app.test_client(), "op@lead.example").status_code == 200  # old one: refused
     assert log_in(app.test_client(), "op@lead.example", "a brand new secret").status_code == 302
     assert elsewhere.get("/dashboard/").status_code == 302  # other sessions ended
-    assert app.test_client().get(link).status_code == 404  # the link works once
+    used = app.test_client().get(link)
+    assert used.status_code == 404  # the link works once, and says what it was
+    assert "This link to choose a new password is used" in used.text
+    assert "invitation" not in used.text
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions[-2:] == ["user.password_reset_requested", "user.password_reset"]
 
@@ -256,7 +266,7 @@ def test_deactivated_accounts_get_no_reset_and_old_links_stop_working(app, clien
     pat = make_partner_user(make_partner().slug)
     ask_for_a_reset(app, "pat@partner.example")
     run_worker_once()
-    link = INVITE_LINK.search(smtp.messages[0].get_content()).group(1)
+    link = RESET_LINK.search(smtp.messages[0].get_content()).group(1)
     log_in(client, "op@lead.example")
     post_form(
         client, f"/dashboard/users/{pat.id}/active", {"active": "0"}, page_url="/dashboard/users"

@@ -8,6 +8,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import make_app
 from tests.dashboard import log_in, make_operator, make_partner_user, post_form
 from tests.factories import make_partner, make_petition, sign
 from tests.test_privacy import confirm_all
@@ -186,3 +187,50 @@ def test_erasure_previews_then_erases_everything_of_an_address(operator):
 def test_erasure_of_an_unknown_address_says_so(operator):
     post_form(operator, "/dashboard/erasure", {"email": "never@example.org"})
     assert "No signatures with this address." in operator.get("/dashboard/erasure").text
+
+
+def test_downloads_are_made_after_the_requests_session_has_closed(app, campaign, database_url):
+    """As under a real server: each request has its own app context and session, and a
+    streamed CSV is made after the view's has closed (the test app's context, which
+    outlives requests, hid a DetachedInstanceError that broke every partner's download)."""
+    server = make_app(database_url)
+    client = server.test_client()
+    log_in(client, "op@lead.example")
+    base = "/dashboard/petitions/save-the-bees"
+    partner = csv_rows(client.get(f"{base}/opted-in/friends-of-bees.csv"))
+    assert [r["email"] for r in partner] == ["yes@example.org"]
+    lead = csv_rows(client.get(f"{base}/opted-in-lead.csv"))
+    assert lead == []  # nobody ticked the lead organisation's box
+    assert len(csv_rows(client.get(f"{base}/signatures.csv"))) == 8
+    with server.app_context():
+        server_db_engine = db.engine
+    server_db_engine.dispose()
+    db.session.expire_all()
+    audited = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.action.like("export.%")).order_by(AuditEntry.id)
+    ).all()
+    assert audited == ["export.recipient", "export.recipient", "export.signatures"]
+
+
+def test_an_abandoned_download_is_audited_as_aborted(operator):
+    response = operator.get("/dashboard/petitions/save-the-bees/signatures.csv")
+    pieces = iter(response.response)
+    assert next(pieces).startswith(b"ref,state")
+    response.close()  # the browser went away after the first piece
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.action.like("export.%"))
+    ).all()
+    assert actions == ["export.signatures.aborted"]
+
+
+def test_the_lead_organisations_list_is_an_operators_download(app, campaign, smtp):
+    sign(campaign, None, email="lead-fan@example.org", lead_opt_in=True)
+    confirm_all(smtp)
+    client = app.test_client()
+    log_in(client, "op@lead.example")
+    rows = csv_rows(client.get("/dashboard/petitions/save-the-bees/opted-in-lead.csv"))
+    assert [r["email"] for r in rows] == ["lead-fan@example.org"]
+    partner = app.test_client()
+    log_in(partner, "pat@partner.example")
+    response = partner.get("/dashboard/petitions/save-the-bees/opted-in-lead.csv")
+    assert response.status_code == 403

@@ -361,8 +361,17 @@ def test_data_copy_link_mails_the_data_to_the_address_on_record(app, client, smt
     copies = [m for m in smtp.messages if m["Subject"].startswith("The data we hold")]
     assert len(copies) == 1 and copies[0]["To"] == "me@example.org"
     body = copies[0].get_content()
-    for held in ("Ada", "me@example.org", "10115", "DE", "Yes, Friends of Bees may email me"):
+    for held in (
+        "Ada",
+        "me@example.org",
+        "Postcode: 10115",
+        "Country: Germany",  # a name the signer reads, not a code
+        "State of the signature: counted",
+        "Organisation on whose website you signed: Friends of Bees",
+        "Yes, Friends of Bees may email me",
+    ):
         assert held in body
+    assert "(optional)" not in body
 
 
 def test_access_request_on_the_privacy_page_reveals_nothing(app, client, smtp):
@@ -481,6 +490,8 @@ def test_ip_hash_key_rotates(app, monkeypatch):
 
 def test_access_log_keeps_no_tokens_queries_or_addresses():
     assert redact_path("/s/secret-token-123/confirm") == "/s/…/confirm"
+    assert redact_path("/dashboard/invite/secret-token") == "/dashboard/invite/…"
+    assert redact_path("/dashboard/reset/secret-token") == "/dashboard/reset/…"
     assert redact_path("/embed/x?partner=a&ref=https%3A%2F%2Fp.example%2F%3Ftoken%3Dz") == (
         "/embed/x"
     )

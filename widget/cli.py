@@ -370,8 +370,9 @@ def privacy_erase(email, petition_slug, actor, dry_run):
     )
     verb = "would erase" if dry_run else "erased"
     click.echo(
-        f"{verb} {result.signatures} signature(s), {result.outbox_messages} email(s); "
-        f"recipients to notify: {', '.join(result.recipients_notified) or 'none'}"
+        f"{verb} {result.signatures} signature(s), "
+        f"{result.outbox_messages} {'pending ' if dry_run else ''}message(s); "
+        f"recipients to notify: {', '.join(result.recipient_names) or 'none'}"
     )
 
 

@@ -41,6 +41,7 @@ class LinkTarget:
     status: LinkStatus
     signature: Signature | None = None
     petition: Petition | None = None
+    locale: str | None = None  # the signer's language: the page speaks it
 
     @property
     def is_confirmed(self) -> bool:
@@ -55,11 +56,12 @@ def resolve_link(raw_token: str, *, now: datetime | None = None) -> LinkTarget:
         return LinkTarget(LinkStatus.UNKNOWN)
     signature = db.session.get(Signature, token.signature_id)
     petition = db.session.get(Petition, signature.petition_id)
+    locale = signature.locale
     if signature.state in (SignatureState.WITHDRAWN, SignatureState.INVALIDATED):
-        return LinkTarget(LinkStatus.ENDED, signature, petition)
+        return LinkTarget(LinkStatus.ENDED, signature, petition, locale)
     if token.expires_at < now and not signature.confirmed_at:
-        return LinkTarget(LinkStatus.EXPIRED, signature, petition)
-    return LinkTarget(LinkStatus.VALID, signature, petition)
+        return LinkTarget(LinkStatus.EXPIRED, signature, petition, locale)
+    return LinkTarget(LinkStatus.VALID, signature, petition, locale)
 
 
 def confirm_signature(raw_token: str, *, now: datetime | None = None) -> LinkTarget:
@@ -108,7 +110,7 @@ def withdraw_signature(raw_token: str, *, now: datetime | None = None) -> LinkTa
     target = resolve_link(raw_token, now=now)
     if target.status not in (LinkStatus.VALID, LinkStatus.EXPIRED):
         return target
-    signature_id, petition = target.signature.id, target.petition
+    signature_id, petition, locale = target.signature.id, target.petition, target.locale
     end_signatures(
         select(Signature.id).where(Signature.id == signature_id),
         state=SignatureState.WITHDRAWN,
@@ -117,7 +119,7 @@ def withdraw_signature(raw_token: str, *, now: datetime | None = None) -> LinkTa
     db.session.commit()
     # A withdrawn signature no longer counts, so its erasure leaves nothing in the count.
     erase_signatures([signature_id], channel="self-service", actor="signer", keep_count=False)
-    return LinkTarget(LinkStatus.ENDED, None, petition)
+    return LinkTarget(LinkStatus.ENDED, None, petition, locale)
 
 
 def queue_reminders(*, now: datetime | None = None) -> int:

@@ -52,6 +52,8 @@ def _respond(status: int, message, title=None, sign_url: str | None = None):
         locale=locale,
         direction=text_direction(locale),
         is_frame=request.blueprint == "embed",
+        # Pages outside widgets forbid scripts (DEFAULT_CSP): do not ask for one.
+        scripts=request.blueprint == "embed",
         sign_url=sign_url,
     )
     headers = {"Cache-Control": "no-store"}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, select, type_coerce, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import audit
 from .exceptions import InvalidInput
@@ -74,22 +75,41 @@ def resolve_recipient(petition: Petition, spec: str) -> Recipient:
 def export_rows(slug: str, spec: str, *, actor: str = audit.SYSTEM) -> Iterator[str]:
     """The CSV, line by line: opted-in, confirmed signers of the petition, then erasures.
 
-    Like ``signature_rows``, checks the petition and recipient before the first line."""
+    Like ``signature_rows``, checks the petition and recipient before the first line, and
+    audits the export once its last line has been sent."""
     petition = get_petition(slug)
     recipient = resolve_recipient(petition, spec)
-    audit.record(actor, "export.recipient", f"petition:{slug}", recipient=spec)
-    db.session.commit()
-    return _chunked(_stream_recipient(petition, recipient))
+    # Plain values only: the lines are made after this request's session has closed
+    # (a streamed response outlives it), where an ORM object would be detached.
+    lines = _chunked(_stream_recipient(petition.id, recipient))
+    return audited(lines, actor, "export.recipient", f"petition:{slug}", recipient=spec)
 
 
-def _stream_recipient(petition: Petition, recipient: Recipient) -> Iterator[str]:
+def audited(pieces: Iterator[str], actor: str, action: str, subject: str, **details):
+    """The pieces of a download, audited once the last one has gone to the client; a
+    download abandoned or failed half-way is audited as ``<action>.aborted``."""
+    complete = False
+    try:
+        yield from pieces
+        complete = True
+    finally:
+        try:
+            audit.record(actor, action if complete else f"{action}.aborted", subject, **details)
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            if complete:
+                raise
+
+
+def _stream_recipient(petition_id: int, recipient: Recipient) -> Iterator[str]:
     yield _line(COLUMNS)
     query = (
         select(Signature, ConsentText.version, ConsentText.text_hash)
         .join(ConsentRecord, ConsentRecord.signature_id == Signature.id)
         .join(ConsentText, ConsentText.id == ConsentRecord.consent_text_id)
         .where(
-            Signature.petition_id == petition.id,
+            Signature.petition_id == petition_id,
             ConsentRecord.recipient == recipient.key,
             Signature.confirmed_at.is_not(None),
             Signature.state == SignatureState.CONFIRMED,
@@ -152,7 +172,7 @@ def signature_rows(slug: str, filters: SignatureFilter, *, actor: str) -> Iterat
     streamed in batches; erased signatures have nothing left to export.
 
     Not a generator itself: an unknown petition or partner raises here, before a response
-    has started, and the export is audited even if the download is abandoned."""
+    has started. The export is audited once sent whole (or as aborted)."""
     petition = get_petition(slug)
     s = Signature.__table__.c
     times = [s.created_at, s.confirmed_at, s.counted_at]
@@ -182,9 +202,9 @@ def signature_rows(slug: str, filters: SignatureFilter, *, actor: str) -> Iterat
         query = query.where(s.created_at >= midnight_utc(filters.since))
     if filters.until:
         query = query.where(s.created_at < midnight_utc(filters.until + timedelta(days=1)))
-    audit.record(actor, "export.signatures", f"petition:{slug}", **filters.as_dict())
-    db.session.commit()
-    return _stream(query)
+    return audited(
+        _stream(query), actor, "export.signatures", f"petition:{slug}", **filters.as_dict()
+    )
 
 
 # The cells a signer typed: only these could start a formula.

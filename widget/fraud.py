@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from . import audit
 from .counting import add_to_tally, forget_cached_counts, tally_key_for
@@ -14,6 +14,8 @@ from .extensions import db
 from .lifecycle import end_signatures
 from .models import (
     FraudAction,
+    OutboxMessage,
+    OutboxStatus,
     Partner,
     Petition,
     Signature,
@@ -24,6 +26,9 @@ from .partners import get_partner
 from .petitions import get_petition
 
 TRENDING_BY = ("ip", "domain", "partner", "country")
+# Trending shows what may still need action: invalidated, withdrawn and erased signatures
+# have left the petition already.
+IN_PLAY = (SignatureState.SIGNED, SignatureState.CONFIRMED, SignatureState.HELD)
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,11 @@ def trending(
         select(column, func.count().label("n"))
         .select_from(Signature)
         .outerjoin(Partner, Partner.id == Signature.partner_id)
-        .where(Signature.petition_id == petition.id, Signature.created_at >= since)
+        .where(
+            Signature.petition_id == petition.id,
+            Signature.created_at >= since,
+            Signature.state.in_(IN_PLAY),
+        )
         .group_by(column)
         .order_by(func.count().desc(), column)
         .limit(top)
@@ -100,9 +109,7 @@ def _matching(petition: Petition, criteria: Criteria):
 
 def _preview(query) -> tuple[int, int]:
     ids = query.scalar_subquery()
-    live = Signature.state.in_(
-        [SignatureState.SIGNED, SignatureState.CONFIRMED, SignatureState.HELD]
-    )
+    live = Signature.state.in_(IN_PLAY)
     matched = db.session.scalar(
         select(func.count()).select_from(Signature).where(Signature.id.in_(ids), live)
     )
@@ -127,6 +134,16 @@ def invalidate_signatures(
         return BulkResult(matched, counted, dry_run=True)
     now = utcnow()
     affected = end_signatures(query, state=SignatureState.INVALIDATED, now=now)
+    # Nothing more goes to these addresses or about them (confirmation requests,
+    # reminders, a partner's webhook): mail to bot addresses burns the sender's reputation.
+    db.session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.signature_id.in_(query.scalar_subquery()),
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .execution_options(synchronize_session=False)
+    )
     _log(petition, "invalidate", criteria, reason, actor, affected, now)
     db.session.commit()
     forget_cached_counts(petition.slug)

@@ -11,12 +11,13 @@ import re
 
 from gunicorn.glogging import Logger
 
-SECRET_PATH = re.compile(r"/s/[^/?\s]+")
+# Paths whose last part is a secret: signers' links, invitations and password resets.
+SECRET_PATH = re.compile(r"(/s|/dashboard/invite|/dashboard/reset)/[^/?\s]+")
 
 
 def redact_path(path: str) -> str:
     """Drop the query string (it may carry page URLs with personal tokens) and link tokens."""
-    return SECRET_PATH.sub("/s/…", path.split("?", 1)[0])
+    return SECRET_PATH.sub(r"\1/…", path.split("?", 1)[0])
 
 
 class RedactingLogger(Logger):

@@ -24,9 +24,10 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from .countries import country_name
 from .extensions import db
 from .locale_data import locale_for
-from .models import OutboxMessage, OutboxStatus, Petition, Signature, utcnow
+from .models import OutboxMessage, OutboxStatus, Petition, Signature, SignatureState, utcnow
 from .outbox import INSERT_MESSAGE, message_row
 from .privacy_data import data_held
 from .tokens import issue_token
@@ -42,10 +43,17 @@ SUBJECTS = {
     "reminder": _l("Reminder: please confirm your signature: %(title)s"),
     "duplicate": _l("You have already signed: %(title)s"),
     "data_copy": _l("The data we hold about you: %(title)s"),
+    "erasure_link": _l("Withdraw your signature and erase your data: %(title)s"),
     "invite": _l("You are invited to the petition dashboard"),
     "password_reset": _l("Choose a new password for the petition dashboard"),
 }
-SIGNER_KINDS = frozenset({"confirm", "reminder", "duplicate", "data_copy"})
+SIGNER_KINDS = frozenset({"confirm", "reminder", "duplicate", "data_copy", "erasure_link"})
+# Mail that asks a signer to act on a signature: never sent once an operator has taken the
+# signature out (fraud) or its data is erased. Mail the signer asked for still goes.
+PROMPTS = frozenset({"confirm", "reminder", "duplicate"})
+ENDED_BY_OTHERS = frozenset({SignatureState.INVALIDATED, SignatureState.ERASED})
+# A reset link leads to a page that says it is a reset, not an invitation.
+ACCOUNT_LINK_PATHS = {"invite": "invite", "password_reset": "reset"}
 INVITATION_LINK_DAYS = 7
 RESET_LINK_DAYS = 1
 
@@ -58,6 +66,7 @@ def email_message(
     now: datetime,
     payload: dict | None = None,
     signature_id: int | None = None,
+    not_before: datetime | None = None,
 ) -> dict:
     """The outbox row of an email (see enqueue_email)."""
     if kind not in SUBJECTS:
@@ -70,6 +79,7 @@ def email_message(
         now=now,
         payload=payload,
         signature_id=signature_id,
+        not_before=not_before,
     )
 
 
@@ -79,10 +89,21 @@ def enqueue_email(connection: Connection, **email) -> None:
 
 
 def email_signer_at_most_every(
-    kind: str, interval: timedelta, stamp, conditions: list, *, now: datetime
-) -> bool:
+    kind: str,
+    interval: timedelta,
+    stamp,
+    conditions: list,
+    *,
+    now: datetime,
+    defer: bool = False,
+) -> datetime | None:
     """Queue a ``kind`` email (with fresh links) to the signature ``conditions`` select,
-    unless its ``stamp`` column says one went out within ``interval``; True if queued.
+    unless its ``stamp`` column says one went out within ``interval``. Returns when the
+    email goes out, or None if none was queued.
+
+    With ``defer`` a request within the interval is not dropped: one email is queued for
+    the moment the interval ends (a request the signer was told is on its way must
+    arrive), and further requests until then find that one waiting.
 
     Marking and queueing happen in one transaction, so racing requests queue one email.
     """
@@ -93,6 +114,9 @@ def email_signer_at_most_every(
         .values({stamp.key: now})
         .returning(Signature.id, Signature.email, Signature.locale)
     ).first()
+    send_at: datetime | None = now
+    if row is None and defer:
+        row, send_at = _defer(kind, interval, stamp, conditions)
     if row is not None:
         connection = session.connection()
         enqueue_email(
@@ -103,9 +127,42 @@ def email_signer_at_most_every(
             payload={"token": issue_token(connection, row.id, now)},
             signature_id=row.id,
             now=now,
+            not_before=send_at,
         )
+    elif not defer:
+        send_at = None
     session.commit()
-    return row is not None
+    return send_at
+
+
+def _defer(kind: str, interval: timedelta, stamp, conditions: list):
+    """The signature to email once ``interval`` has passed since its last ``kind`` email,
+    and when; or (None, when the one already waiting goes out), or (None, None)."""
+    session = db.session
+    last = session.execute(
+        select(Signature.id, Signature.email, Signature.locale, stamp.label("stamp")).where(
+            *conditions
+        )
+    ).first()
+    if last is None:
+        return None, None
+    waiting = session.scalar(
+        select(OutboxMessage.next_attempt_at).where(
+            OutboxMessage.signature_id == last.id,
+            OutboxMessage.kind == kind,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+    if waiting is not None:
+        return None, waiting
+    send_at = last.stamp + interval
+    # Conditional on the stamp read above: of two racing requests, one queues the email.
+    moved = session.execute(
+        update(Signature)
+        .where(Signature.id == last.id, stamp == last.stamp)
+        .values({stamp.key: send_at})
+    ).rowcount
+    return (last, send_at) if moved else (None, send_at)
 
 
 class NothingToSend(Exception):
@@ -124,8 +181,10 @@ def render_email(message: OutboxMessage) -> EmailMessage:
 
 def _signer_email(message: OutboxMessage) -> tuple[str, str]:
     signature = db.session.get(Signature, message.signature_id) if message.signature_id else None
-    if signature is None:
+    if signature is None or signature.erased_at is not None:
         raise NothingToSend(f"outbox {message.id}: its signature is gone")
+    if message.kind in PROMPTS and signature.state in ENDED_BY_OTHERS:
+        raise NothingToSend(f"outbox {message.id}: its signature was {signature.state}")
     petition = db.session.get(Petition, signature.petition_id)
     config = current_app.config
     base = config["PUBLIC_URL"].rstrip("/")
@@ -141,6 +200,7 @@ def _signer_email(message: OutboxMessage) -> tuple[str, str]:
         "data_url": f"{base}/s/{token}/data" if token else None,
         "privacy_url": f"{base}/p/{petition.slug}/privacy?lang={message.locale}",
         "held": data_held(signature) if message.kind == "data_copy" else None,
+        "country": country_name(signature.country, message.locale or "en"),
         "petition_url": f"{base}/p/{petition.slug}?lang={message.locale}",
         "link_days": config["CONFIRM_LINK_DAYS"],
     }
@@ -158,7 +218,7 @@ def _account_email(message: OutboxMessage) -> tuple[str, str]:
         f"mail/{message.kind}.txt",
         name=message.payload.get("name", ""),
         invited_by=message.payload.get("invited_by", ""),
-        invite_url=f"{base}/dashboard/invite/{token}",
+        invite_url=f"{base}/dashboard/{ACCOUNT_LINK_PATHS[message.kind]}/{token}",
         days=INVITATION_LINK_DAYS if message.kind == "invite" else RESET_LINK_DAYS,
     )
     return str(SUBJECTS[message.kind]), body

@@ -277,6 +277,8 @@ class Signature(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # invalidated/withdrawn
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     data_copy_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the privacy page last emailed this signer a link to erase the signature.
+    erasure_link_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_counted(self) -> bool:

@@ -22,6 +22,7 @@ def message_row(
     locale: str = "",
     payload: dict | None = None,
     signature_id: int | None = None,
+    not_before: datetime | None = None,
 ) -> dict:
     return {
         "channel": channel,
@@ -32,7 +33,7 @@ def message_row(
         "signature_id": signature_id,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": not_before or now,
         "created_at": now,
     }
 

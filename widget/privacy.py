@@ -10,11 +10,11 @@ happened, with no personal data in it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from . import audit
 from .counting import forget_cached_counts
@@ -28,12 +28,14 @@ from .models import (
     ErasureLog,
     ErasureNotice,
     OutboxMessage,
+    OutboxStatus,
     Petition,
     Signature,
     SignatureState,
     SignatureToken,
     utcnow,
 )
+from .privacy_data import recipient_names
 from .webhooks import enqueue_erasure_webhooks
 
 ERASED_FIELDS = {
@@ -50,8 +52,9 @@ ERASED_FIELDS = {
 @dataclass(frozen=True)
 class ErasureResult:
     signatures: int
-    outbox_messages: int
-    recipients_notified: list[str]
+    outbox_messages: int  # emails and webhooks deleted (a preview: those not sent yet)
+    recipients_notified: list[str]  # recipient keys, as the erasure log keeps them
+    recipient_names: list[str] = field(default_factory=list)  # the same, for people
     dry_run: bool = False
 
 
@@ -74,14 +77,25 @@ def erase_signatures(
         )
     ).all()
     ids = [row.id for row in rows]
-    recipients = sorted(
-        set(session.scalars(select(Delivery.recipient).where(Delivery.signature_id.in_(ids))))
-    )
-    outbox = session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.signature_id.in_(ids))
+    received = session.execute(
+        select(Signature.petition_id, Delivery.recipient)
+        .join(Signature, Signature.id == Delivery.signature_id)
+        .where(Delivery.signature_id.in_(ids))
     ).all()
+    recipients = sorted({row.recipient for row in received})
+    names = sorted(
+        set(recipient_names((row.petition_id, row.recipient) for row in received).values())
+    )
     if dry_run or not ids:
-        return ErasureResult(len(ids), len(outbox), recipients, dry_run=True)
+        pending = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.signature_id.in_(ids),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+        )
+        return ErasureResult(len(ids), pending, recipients, names, dry_run=True)
     if not keep_count:
         end_signatures(
             select(Signature.id).where(Signature.id.in_(ids)), state=SignatureState.ERASED, now=now
@@ -130,7 +144,7 @@ def erase_signatures(
         select(Petition.slug).where(Petition.id.in_({row.petition_id for row in rows}))
     )
     forget_cached_counts(*slugs)
-    return ErasureResult(len(ids), deleted_mail, recipients)
+    return ErasureResult(len(ids), deleted_mail, recipients, names)
 
 
 def signatures_of_address(email: str, petition_id: int | None = None) -> list[int]:
@@ -186,24 +200,45 @@ def apply_retention(*, dry_run: bool = False, now: datetime | None = None) -> Re
 
 
 DATA_COPY_INTERVAL = timedelta(days=1)
+ERASURE_LINK_INTERVAL = timedelta(hours=1)
 
 
-def send_data_copy(signature_id: int, *, now: datetime | None = None) -> bool:
+def send_data_copy(signature_id: int, *, now: datetime | None = None) -> datetime | None:
     """Email the signer a copy of the data held about them, to the address on record only,
-    at most once a day (a stranger who knows the address cannot flood its owner)."""
+    at most once a day (a stranger who knows the address cannot flood its owner).
+
+    A request within the day is kept for when the day is over, never dropped: the page
+    that took it said a copy is coming. Returns when it goes out (None: nothing to send).
+    """
     return email_signer_at_most_every(
         "data_copy",
         DATA_COPY_INTERVAL,
         Signature.data_copy_sent_at,
         [Signature.id == signature_id, Signature.erased_at.is_(None)],
         now=now or utcnow(),
+        defer=True,
     )
 
 
-def request_data_copy(email: str, petition_id: int) -> None:
+def request_data_copy(email: str, petition_id: int, *, now: datetime | None = None) -> None:
     """An access request made with an address: the copy goes to that address, if it signed.
 
     The answer on the page is the same either way, so it reveals nothing about who signed.
     """
     for signature_id in signatures_of_address(email, petition_id):
-        send_data_copy(signature_id)
+        send_data_copy(signature_id, now=now)
+
+
+def request_erasure_link(email: str, petition_id: int, *, now: datetime | None = None) -> None:
+    """An erasure request made with an address: that address gets a link that withdraws
+    the signature and erases its data (the owner of the inbox decides, not whoever typed
+    the address). At most one such email an hour, kept for later like a data copy."""
+    for signature_id in signatures_of_address(email, petition_id):
+        email_signer_at_most_every(
+            "erasure_link",
+            ERASURE_LINK_INTERVAL,
+            Signature.erasure_link_sent_at,
+            [Signature.id == signature_id, Signature.erased_at.is_(None)],
+            now=now or utcnow(),
+            defer=True,
+        )

@@ -38,12 +38,35 @@ def is_same_origin_post() -> bool:
     and email confirmation's job, not this check's.
     """
     origin = request.headers.get("Origin")
-    if origin is not None:
-        ours = {origin_of(current_app.config["PUBLIC_URL"]), origin_of(request.host_url)}
-        if origin_of(origin) not in ours:
-            return False
+    if origin is not None and not _is_our_origin(origin):
+        return False
     fetch_site = request.headers.get("Sec-Fetch-Site")
     return fetch_site is None or fetch_site == "same-origin"
+
+
+def is_link_page_post() -> bool:
+    """Whether a POST from a signer's link page (confirm, withdraw, a copy of the data)
+    came from that page.
+
+    Those pages send ``Referrer-Policy: no-referrer`` because their address carries the
+    link's secret token, which must not travel on in a Referer header. Under that policy
+    the Fetch standard serialises the Origin of the page's own form POST as ``null``, so
+    ``null`` is accepted here (a foreign origin never is), and ``Sec-Fetch-Site``, which
+    the browser derives from the page that made the request whatever the referrer
+    policy, must say ``same-origin`` when it is sent. This is enough because the token in
+    the address is the capability: another site cannot build this POST without it, and
+    whoever holds it can act without any browser.
+    """
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != "null" and not _is_our_origin(origin):
+        return False
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    return fetch_site is None or fetch_site == "same-origin"
+
+
+def _is_our_origin(origin: str) -> bool:
+    ours = {origin_of(current_app.config["PUBLIC_URL"]), origin_of(request.host_url)}
+    return origin_of(origin) in ours
 
 
 def add_security_headers(response: Response) -> Response:

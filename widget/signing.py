@@ -206,7 +206,7 @@ def notify_duplicate(petition_id: int, email_canonical: str, *, now: datetime) -
     The page says nothing (it must not reveal who signed); the email goes to the address
     on record, with a fresh confirmation link if the signature is not confirmed yet.
     """
-    return email_signer_at_most_every(
+    queued = email_signer_at_most_every(
         "duplicate",
         DUPLICATE_NOTICE_INTERVAL,
         Signature.duplicate_notified_at,
@@ -217,3 +217,4 @@ def notify_duplicate(petition_id: int, email_canonical: str, *, now: datetime) -
         ],
         now=now,
     )
+    return queued is not None

@@ -51,10 +51,14 @@ def accounts(widget):
 
 
 def logged_in(browser_profile, widget, email: str, **options):
-    page = browser_profile(**options).new_page()
-    page.goto(f"{widget.url}/dashboard/login")
+    return log_in_page(browser_profile(**options).new_page(), widget.url, email)
+
+
+def log_in_page(page, base_url: str, email: str, password: str = PASSWORD):
+    """Log in with the real form, as a person does; the page shows the overview."""
+    page.goto(f"{base_url}/dashboard/login")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     return page

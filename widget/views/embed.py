@@ -31,7 +31,7 @@ from ..forms import SignForm, new_form_token
 from ..i18n import text_direction
 from ..models import utcnow
 from ..partners import list_partners
-from ..privacy import request_data_copy
+from ..privacy import request_data_copy, request_erasure_link
 from ..ratelimits import is_over_signing_limit, network_key
 from ..security import is_same_origin_post, widget_csp
 from ..signing import SignatureInput, counts_at_once, sign_petition
@@ -86,14 +86,16 @@ def counter(slug: str):
 @limiter.limit("20/hour", methods=["POST"], key_func=network_key)
 def privacy_page(slug: str):
     ctx = _load_context(slug)
-    sent = False
+    sent = None
     if request.method == "POST":
         if not is_same_origin_post():
             abort(403)
         address = request.form.get("email", "")
+        wants = "erase" if request.form.get("request") == "erase" else "copy"
+        use_case = request_erasure_link if wants == "erase" else request_data_copy
         with contextlib.suppress(InvalidEmail):
-            request_data_copy(normalize_email(address), ctx.petition.id)
-        sent = True  # the same answer whether or not the address signed
+            use_case(normalize_email(address), ctx.petition.id)
+        sent = wants  # the same answer whether or not the address signed
     return _render(
         "embed/privacy.html",
         ctx,

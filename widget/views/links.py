@@ -1,17 +1,28 @@
 """The signer's links from emails. GET only shows a page with a button: mail scanners
-fetch links to check them, and must not confirm or withdraw anything by doing so."""
+fetch links to check them, and must not confirm or withdraw anything by doing so.
+
+The pages speak the signer's language (the one they signed in), not the browser's, and
+their buttons are checked with ``security.is_link_page_post`` (see there for why)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_babel import get_locale
+from flask import Blueprint, abort, render_template, request
+from flask_babel import force_locale
 
-from ..confirmation import LinkStatus, confirm_signature, resolve_link, withdraw_signature
+from ..confirmation import (
+    LinkStatus,
+    LinkTarget,
+    confirm_signature,
+    resolve_link,
+    withdraw_signature,
+)
 from ..extensions import limiter
-from ..i18n import text_direction
+from ..i18n import match_locale, supported_locales, text_direction
+from ..locale_data import locale_for
+from ..models import utcnow
 from ..privacy import send_data_copy
 from ..ratelimits import network_key
-from ..security import is_same_origin_post
+from ..security import is_link_page_post
 
 bp = Blueprint("links", __name__, url_prefix="/s")
 
@@ -28,7 +39,7 @@ def ask_to_confirm(token: str):
 @bp.post("/<token>/confirm")
 @link_limit
 def confirm(token: str):
-    if not is_same_origin_post():
+    if not is_link_page_post():
         abort(403)
     return _render("confirm", confirm_signature(token), done=True)
 
@@ -42,7 +53,7 @@ def ask_to_withdraw(token: str):
 @bp.post("/<token>/withdraw")
 @link_limit
 def withdraw(token: str):
-    if not is_same_origin_post():
+    if not is_link_page_post():
         abort(403)
     return _render("withdraw", withdraw_signature(token), done=True)
 
@@ -56,30 +67,56 @@ def ask_for_data(token: str):
 @bp.post("/<token>/data")
 @link_limit
 def send_data(token: str):
-    if not is_same_origin_post():
+    if not is_link_page_post():
         abort(403)
     target = resolve_link(token)
+    send_at = None
     if target.signature is not None and target.status is not LinkStatus.UNKNOWN:
-        send_data_copy(target.signature.id)
-    return _render("data", target, done=True)
+        send_at = send_data_copy(target.signature.id)
+    return _render("data", target, done=True, send_at=send_at)
 
 
-def _render(action: str, target, *, done: bool):
-    locale = str(get_locale())
+def page_state(action: str, target: LinkTarget, *, done: bool) -> str:
+    """Which page to show: the title and the heading both say it."""
+    if target.status is LinkStatus.UNKNOWN:
+        return "unknown"
+    if action == "data":
+        return "data-sent" if done else "data-ask"
+    if action == "withdraw" and done and target.status is LinkStatus.ENDED:
+        return "withdrawn"
+    if target.status is LinkStatus.ENDED:
+        return "ended"
+    if action == "confirm" and target.status is LinkStatus.EXPIRED:
+        return "expired"
+    if action == "confirm":
+        return "confirmed" if target.is_confirmed else "confirm-ask"
+    return "withdraw-ask"
+
+
+def _render(action: str, target: LinkTarget, *, done: bool, send_at=None):
+    supported = supported_locales()
+    locale = (
+        match_locale(request.args.get("lang"), supported)
+        or match_locale(target.locale, supported)
+        or match_locale(request.accept_languages.best_match(supported), supported)
+        or "en"
+    )
     petition = target.petition
     text = None
     if petition is not None:
         text = petition.text_in(locale) or petition.text_in(petition.default_locale)
     status = 404 if target.status is LinkStatus.UNKNOWN else 200
-    html = render_template(
-        "links/link.html",
-        action=action,
-        target=target,
-        text=text,
-        done=done,
-        locale=locale,
-        direction=text_direction(locale),
-        is_frame=False,
-        statuses=LinkStatus,
-    )
+    with force_locale(locale_for(locale)):
+        html = render_template(
+            "links/link.html",
+            state=page_state(action, target, done=done),
+            target=target,
+            text=text,
+            locale=locale,
+            direction=text_direction(locale),
+            is_frame=False,
+            scripts=False,  # nothing on these pages needs one (their CSP allows none)
+            send_later=send_at is not None and send_at > utcnow(),
+            send_at=send_at,
+        )
     return html, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

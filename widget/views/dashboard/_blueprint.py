@@ -19,7 +19,12 @@ DASHBOARD_CSP = (
     "frame-ancestors 'none'"
 )
 PUBLIC_ENDPOINTS = frozenset(
-    {"dashboard.login", "dashboard.forgot_password", "dashboard.accept_invitation"}
+    {
+        "dashboard.login",
+        "dashboard.forgot_password",
+        "dashboard.accept_invitation",
+        "dashboard.reset_password",
+    }
 )
 
 

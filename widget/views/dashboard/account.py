@@ -92,9 +92,30 @@ def logout_everywhere():
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=network_key)
 def accept_invitation(token: str):
+    return _choose_password(token, is_reset=False)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=network_key)
+def reset_password(token: str):
+    """The link of a "Forgot your password?" email: the same one-time link as an
+    invitation, on a page that says it is a reset."""
+    return _choose_password(token, is_reset=True)
+
+
+def _choose_password(token: str, *, is_reset: bool):
     try:
         user = accounts.invitation_user(token)
     except accounts.InvitationInvalid:
+        if is_reset:
+            return show_message(
+                _("Choose a new password"),
+                _(
+                    "This link to choose a new password is used or has expired. "
+                    "Please ask for a new one on the login page."
+                ),
+                404,
+            )
         return show_message(
             _("Invitation"),
             _("This invitation link is used or has expired. Please ask for a new one."),
@@ -104,7 +125,7 @@ def accept_invitation(token: str):
     if form.validate_on_submit():
         user = accounts.accept_invitation(token, form.password.data)
         return _start_session(user)
-    return render_template("dashboard/invite.html", form=form, user=user)
+    return render_template("dashboard/invite.html", form=form, user=user, is_reset=is_reset)
 
 
 @bp.get("/account")

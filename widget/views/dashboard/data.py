@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from ... import audit, exports, fraud, privacy, reports
 from ...dashboard_forms import EraseForm, ExportForm, ExternalCountForm, FraudForm, choices
+from ...exceptions import InvalidInput
 from ...models import SignatureState, midnight_utc, utcnow
 from ...partners import list_partners
 from ...petitions import get_petition
@@ -89,6 +90,29 @@ def export_opted_in(slug: str, partner_slug: str):
     get_petition(slug)
     rows = exports.export_rows(slug, f"partner:{partner_slug}", actor=actor())
     return _csv_download(f"{slug}-{partner_slug}-opted-in.csv", rows)
+
+
+@bp.get("/petitions/<slug>/opted-in-lead.csv")
+@operator_only
+def export_opted_in_lead(slug: str):
+    """Signers who agreed to hear from the lead organisation."""
+    rows = _recipient_rows(slug, "lead")
+    return _csv_download(f"{slug}-lead-opted-in.csv", rows)
+
+
+@bp.get("/petitions/<slug>/opted-in-organisation/<organisation_slug>.csv")
+@operator_only
+def export_opted_in_organisation(slug: str, organisation_slug: str):
+    """Signers who agreed to hear from one of the petition's co-organisers."""
+    rows = _recipient_rows(slug, f"organisation:{organisation_slug}")
+    return _csv_download(f"{slug}-{organisation_slug}-opted-in.csv", rows)
+
+
+def _recipient_rows(slug: str, spec: str):
+    try:
+        return exports.export_rows(slug, spec, actor=actor())
+    except InvalidInput:
+        abort(404)  # a petition without a lead organisation, an unknown co-organiser
 
 
 # --- external counts ---------------------------------------------------------------------
