@@ -175,12 +175,15 @@ def test_sign_then_confirm_from_the_email(journey, browser_profile, counts_on, j
         assert verify_count(get_petition(PETITION).id) == []
 
 
-def test_this_wasnt_me_withdraws_and_the_data_link_sends_a_copy(journey, browser_profile):
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_this_wasnt_me_withdraws_and_the_data_link_sends_a_copy(
+    journey, browser_profile, javascript
+):
     widget, mailbox = journey
     set_policy(widget, CountingPolicy.ON_SUBMISSION)
-    signer = browser_profile()
-    sign_on_partner_page(widget, signer, "ada@example.org")
-    sign_on_partner_page(widget, signer, "grace@example.org")
+    sign_on_partner_page(widget, browser_profile(), "ada@example.org")
+    sign_on_partner_page(widget, browser_profile(), "grace@example.org")
+    signer = browser_profile(java_script_enabled=javascript)  # opens the emails' links
     assert count(widget) == 2
 
     links = mailbox.links(mailbox.last_to("grace@example.org", "Please confirm"))
