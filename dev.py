@@ -46,8 +46,8 @@ def ensure_venv() -> None:
 
 def compile_translations() -> None:
     run(BIN / "pybabel", "-q", "compile", "-d", "translations")
-    # Each language's slice of CLDR the signer pages read (see widget/locale_data.py).
-    run(BIN / "python", "-c", "from widget.locale_data import write_slices; write_slices()")
+    # Each language's slice of CLDR the signer pages read (see widget/i18n/cldr.py).
+    run(BIN / "python", "-c", "from widget.i18n.cldr import write_slices; write_slices()")
 
 
 def dev_environment() -> dict[str, str]:
@@ -99,6 +99,8 @@ def test(pytest_args: list[str]) -> None:
     compile_translations()
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
+    # The packages' layers (pyproject.toml, [tool.importlinter]): no wrong-way imports.
+    run(BIN / "lint-imports")
     run(BIN / "pytest", *pytest_args)
 
 

@@ -6,7 +6,7 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers, 2 per core, behind a buffering reverse proxy (nginx, Caddy): measured to
-# have the best tail latency for this app (see README, Performance).
+# have the best tail latency for this app (see docs/performance.md).
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count()))
 worker_class = "sync"
 # A worker silent this long is stopped; a streamed download is not silent (post_worker_init).
@@ -28,22 +28,22 @@ limit_request_line = 8190
 limit_request_fields = 100
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # No client IP addresses, query strings or email-link tokens in the access log.
-logger_class = "widget.gunicorn_logging.RedactingLogger"
+logger_class = "widget.ops.gunicorn.RedactingLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 
 def when_ready(server):
     # In the master, with the app loaded (preload_app) and before any worker exists.
-    from widget.preload import warm_up
+    from widget.ops.gunicorn import warm_up
 
     warm_up(server.app.wsgi())
 
 
 def post_worker_init(worker):
     # A streamed download (the CSV exports) beats this heartbeat for every piece it
-    # sends, so a long one is not taken for a hung worker (see widget/progress.py).
-    from widget.progress import set_heartbeat
+    # sends, so a long one is not taken for a hung worker (see widget/core/progress.py).
+    from widget.core.progress import set_heartbeat
 
     set_heartbeat(worker.notify)
 

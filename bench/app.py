@@ -5,16 +5,16 @@ signing floor).
 Only `bench/run.py` starts this; production runs `wsgi:app`, which has none of them.
 """
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 
 from widget import create_app
-from widget.consent import fingerprint, statements_for
-from widget.email_address import canonicalize_email, normalize_email
-from widget.embedding import load_widget_context
-from widget.extensions import csrf, db
-from widget.forms import _serializer, new_form_token
-from widget.models import Signature, utcnow
-from widget.signing import SignatureInput, new_public_ref, sign_petition
+from widget.campaign.consent import statements_for
+from widget.campaign.widget_context import load_widget_context
+from widget.core.email_address import canonicalize_email, normalize_email
+from widget.core.extensions import csrf, db
+from widget.core.models import Signature, utcnow
+from widget.signing.form_token import check_form_token, form_binding, new_form_token
+from widget.signing.sign import SignatureInput, new_public_ref, sign_petition
 
 bp = Blueprint("bench", __name__, url_prefix="/bench")
 
@@ -59,13 +59,13 @@ def sign_floor(slug: str):
         colour=None,
     )  # fmt: skip
     petition, partner = ctx.petition, ctx.partner
-    statements = statements_for(petition, partner, "en")
-    binding = {"petition": petition.id, "partner": partner.slug, "wording": fingerprint(statements)}
+    binding = form_binding(petition, partner, statements_for(petition, partner, "en"))
     if request.method == "GET":
         token = new_form_token(binding)
         return f'<input name="token" type="hidden" value="{token}">'
     form = request.form
-    _serializer().loads(form["token"], max_age=current_app.config["FORM_MAX_AGE"])
+    if check_form_token(form["token"], binding) is not None:
+        abort(400)
     data = SignatureInput(
         first_name=form["first_name"],
         last_name=form["last_name"],

@@ -175,7 +175,7 @@ def prepare(env: dict) -> int:
         [
             str(VENV_PYTHON),
             "-c",
-            "from widget import create_app; from widget.petitions import get_petition\n"
+            "from widget import create_app; from widget.campaign.petitions import get_petition\n"
             "app = create_app()\nwith app.app_context(): print(get_petition('bench').id)",
         ],
         env=env,
@@ -399,7 +399,7 @@ def bench_memory_floor(env: dict, duration: int) -> Run:
     """The memory floor: bench/stack_floor.py (this project's libraries, set up as the app
     sets them up, serving one route) under the same gunicorn settings, driven as long as
     any other run. No worker of the app can need less than these workers."""
-    from widget.config import sqlalchemy_url  # the venv's, after ensure_environment()
+    from widget.core.settings import sqlalchemy_url
 
     server = Gunicorn(
         {**env, "DATABASE_URL": sqlalchemy_url(env["DATABASE_URL"])},
@@ -521,7 +521,7 @@ def bench_backend(database: Database, opts, lines: list[str]) -> None:
             dashboard += bench_dashboard(server, cookie, size, d)
         if seeded:
             # Once, at the largest size: a download outlasts GUNICORN_TIMEOUT while it
-            # moves (widget/progress.py), so ten million rows come out in one request.
+            # moves (widget/core/progress.py), so ten million rows come out in one request.
             export = bench_export(server.url, cookie, server)
     finally:
         server.stop()

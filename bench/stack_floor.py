@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 db = SQLAlchemy()
 app = Flask(__name__)
-# Already mapped to the driver by bench/run.py (widget.config.sqlalchemy_url).
+# Already mapped to the driver by bench/run.py (widget.core.settings.sqlalchemy_url).
 app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
 app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
 db.init_app(app)

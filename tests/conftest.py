@@ -17,9 +17,10 @@ from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 from sqlalchemy import text
 
+from devtools.commands import register_dev_commands
 from widget import create_app
-from widget.config import sqlalchemy_url
-from widget.extensions import db
+from widget.core.extensions import db
+from widget.core.settings import sqlalchemy_url
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # Set (CI does) to also run the Redis-backed tests against a real Redis server.
@@ -125,6 +126,9 @@ def client(app):
 
 @pytest.fixture
 def runner(app):
+    """The command line as a checkout has it (wsgi.py): the app's commands and the
+    dev-only ones (demo, seeding)."""
+    register_dev_commands(app)
     return app.test_cli_runner()
 
 

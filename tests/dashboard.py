@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from widget import accounts
-from widget.models import User, UserRole
+from widget.accounts import users as accounts
+from widget.core.models import User, UserRole
 
 PASSWORD = "correct horse battery staple"
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'

@@ -6,11 +6,11 @@ from itertools import count
 
 from flask import current_app
 
-from widget.extensions import db
-from widget.models import CountingPolicy, Partner, Petition
-from widget.partners import add_partner
-from widget.petitions import create_petition, set_petition_text
-from widget.signing import SignatureInput, SignOutcome, sign_petition
+from widget.campaign.partners import add_partner
+from widget.campaign.petitions import create_petition, set_petition_text
+from widget.core.extensions import db
+from widget.core.models import CountingPolicy, Partner, Petition
+from widget.signing.sign import SignatureInput, SignOutcome, sign_petition
 
 _serial = count(1)
 
@@ -71,4 +71,4 @@ def sign(petition: Petition, partner: Partner | None = None, **over) -> SignOutc
         ip=ip,
         now=now,
         over_limit=over_limit,
-    )
+    ).outcome

@@ -9,10 +9,10 @@ from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from widget.consent import fingerprint, statements_for
-from widget.extensions import db
-from widget.forms import TOKEN_SALT
-from widget.models import Partner, Petition
+from widget.campaign.consent import fingerprint, statements_for
+from widget.core.extensions import db
+from widget.core.models import Partner, Petition
+from widget.signing.form_token import TOKEN_SALT
 
 TOKEN_PATTERN = re.compile(r'name="token" type="hidden" value="([^"]+)"')
 

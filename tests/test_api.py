@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import event
 
 from tests.factories import make_partner, make_petition, sign
-from widget.extensions import db
+from widget.core.extensions import db
 
 URL = "/api/v1/petitions/save-the-bees"
 

@@ -1,9 +1,9 @@
 from sqlalchemy import update
 
 from tests.factories import make_partner, make_petition, sign
-from widget.extensions import db
-from widget.models import Tally
-from widget.petitions import get_petition
+from widget.campaign.petitions import get_petition
+from widget.core.extensions import db
+from widget.core.models import Tally
 
 
 def test_petition_create_list_open_close(runner, app):

@@ -5,10 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from tests.factories import make_partner, make_petition, signature_input
-from widget.counting import read_count, verify_count
-from widget.extensions import db
-from widget.models import Signature
-from widget.signing import SignOutcome, sign_petition
+from widget.core.extensions import db
+from widget.core.models import Signature
+from widget.counting.public_count import read_count
+from widget.counting.tallies import verify_count
+from widget.signing.sign import SignOutcome, sign_petition
 
 THREADS = 12
 PER_THREAD = 15
@@ -36,7 +37,7 @@ def test_concurrent_signers_are_all_counted_exactly_once(app):
                 petition,
                 partner if k % 2 else None,
                 signature_input(email=f"t{i}-{k}@example.org", country="DE" if k % 3 else "FR"),
-            )
+            ).outcome
             for k in range(PER_THREAD)
         ]
 
@@ -56,7 +57,7 @@ def test_the_same_person_racing_themselves_is_counted_once(app):
 
     def signer(i):
         email = spellings[i % len(spellings)].format(i=i)
-        return sign_petition(petition, None, signature_input(email=email))
+        return sign_petition(petition, None, signature_input(email=email)).outcome
 
     outcomes = run_in_threads(app, signer, THREADS)
     assert outcomes.count(SignOutcome.SIGNED) == 1

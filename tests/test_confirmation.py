@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from tests.conftest import PUBLIC_URL
 from tests.factories import make_partner, make_petition, sign
-from widget.confirmation import LinkStatus, confirm_signature, withdraw_signature
-from widget.counting import read_count, verify_count
-from widget.extensions import db
-from widget.models import CountingPolicy, Signature, SignatureState, utcnow
-from widget.petitions import get_petition
-from widget.worker import run_worker_once
+from widget.campaign.petitions import get_petition
+from widget.core.extensions import db
+from widget.core.models import CountingPolicy, Signature, SignatureState, utcnow
+from widget.counting.public_count import read_count
+from widget.counting.tallies import verify_count
+from widget.ops.worker import run_worker_once
+from widget.signers.confirmation import LinkStatus, confirm_signature, withdraw_signature
 
 LINK = re.compile(r"https?://\S+/s/([\w-]+)/(confirm|withdraw)")
 

@@ -1,20 +1,16 @@
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, text, update
 
 from tests.conftest import TEST_DATABASE_URL, make_app
 from tests.factories import make_partner, make_petition, sign
-from widget.counting import (
-    _process_cache,
-    cached_count,
-    count_after_signing,
-    read_count,
-    rebuild_tallies,
-    verify_count,
-)
-from widget.extensions import db
-from widget.models import Tally, utcnow
+from widget.core.caching import store
+from widget.core.extensions import db
+from widget.core.models import Tally, utcnow
+from widget.counting.public_count import cached_count, count_after_signing, read_count
+from widget.counting.tallies import rebuild_tallies, verify_count
 
 
 def test_breakdowns_by_partner_and_country(app):
@@ -64,7 +60,7 @@ def test_etag_is_the_same_in_every_process(app, database_url):
     etag_here = read_count(petition, fresh=True).etag
     other = make_app(database_url)
     with other.app_context():
-        from widget.petitions import get_petition
+        from widget.campaign.petitions import get_petition
 
         assert read_count(get_petition(petition.slug), fresh=True).etag == etag_here
         db.session.remove()
@@ -121,27 +117,26 @@ def test_bulk_seeding_adds_counted_signatures_and_exact_tallies(app, runner):
     assert "count now 2511" in again.output
 
 
-if TEST_DATABASE_URL:  # SQLite has no visibility map
-
-    def test_bulk_seeding_leaves_postgres_as_autovacuum_would(app, runner):
-        """Right after a bulk load, PostgreSQL's visibility map is empty and counting by state
-        visits every row (a 4 s dashboard at ten million): the seeding vacuums."""
-        make_petition()
-        result = runner.invoke(args=["count", "seed", "save-the-bees", "--signatures", "2000"])
-        assert result.exit_code == 0, result.output
-        pages, visible = db.session.execute(
-            text("SELECT relpages, relallvisible FROM pg_class WHERE oid = 'signatures'::regclass")
-        ).one()
-        assert pages > 0 and visible == pages
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="SQLite has no visibility map")
+def test_bulk_seeding_leaves_postgres_as_autovacuum_would(app, runner):
+    """Right after a bulk load, PostgreSQL's visibility map is empty and counting by state
+    visits every row (a 4 s dashboard at ten million): the seeding vacuums."""
+    make_petition()
+    result = runner.invoke(args=["count", "seed", "save-the-bees", "--signatures", "2000"])
+    assert result.exit_code == 0, result.output
+    pages, visible = db.session.execute(
+        text("SELECT relpages, relallvisible FROM pg_class WHERE oid = 'signatures'::regclass")
+    ).one()
+    assert pages > 0 and visible == pages
 
 
 def test_thanks_adds_the_signer_only_to_a_copy_older_than_the_signature(app):
     petition = make_petition()
     at = datetime(2026, 11, 29, 12, 0, 5, 300000, tzinfo=UTC)
     holds_signer = dataclasses.replace(read_count(petition), count=7, as_of=at)
-    _process_cache().put(petition.slug, holds_signer)
+    store("count", petition.slug, holds_signer, ttl=60)
     assert count_after_signing(petition, counted=True, at=at).count == 7
     older = dataclasses.replace(holds_signer, as_of=at - timedelta(microseconds=1))
-    _process_cache().put(petition.slug, older)
+    store("count", petition.slug, older, ttl=60)
     assert count_after_signing(petition, counted=True, at=at).count == 8
     assert count_after_signing(petition, counted=False, at=at).count == 7

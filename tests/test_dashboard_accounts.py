@@ -10,9 +10,9 @@ from sqlalchemy import select
 from tests.conftest import make_app
 from tests.dashboard import PASSWORD, csrf_of, log_in, make_operator, make_partner_user, post_form
 from tests.factories import make_partner, make_petition
-from widget.extensions import db
-from widget.models import AuditEntry, User
-from widget.worker import run_worker_once
+from widget.core.extensions import db
+from widget.core.models import AuditEntry, User
+from widget.ops.worker import run_worker_once
 
 INVITE_LINK = re.compile(r"https?://\S+(/dashboard/invite/[\w-]+)")
 RESET_LINK = re.compile(r"https?://\S+(/dashboard/reset/[\w-]+)")
@@ -284,7 +284,7 @@ def test_the_invitation_email_keeps_no_link_after_sending(app, client, smtp):
         client, "/dashboard/users", {"email": "x@lead.example", "name": "X", "role": "operator"}
     )
     run_worker_once()
-    from widget.models import OutboxMessage
+    from widget.core.models import OutboxMessage
 
     stored = db.session.scalars(select(OutboxMessage.payload)).all()
     assert all("invite_token" not in payload for payload in stored)
@@ -293,7 +293,7 @@ def test_the_invitation_email_keeps_no_link_after_sending(app, client, smtp):
 def test_expired_invitations_do_not_work(app, client, smtp):
     from datetime import timedelta
 
-    from widget.models import Invitation
+    from widget.core.models import Invitation
 
     make_operator()
     log_in(client, "op@lead.example")

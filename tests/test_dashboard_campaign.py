@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from tests.dashboard import log_in, make_operator, make_partner_user, post_form
 from tests.factories import make_partner, make_petition, sign
-from widget.consent import statements_for
-from widget.extensions import db
-from widget.models import AuditEntry, CountingPolicy, PetitionStatus
-from widget.partners import get_partner
-from widget.petitions import get_petition
+from widget.campaign.consent import statements_for
+from widget.campaign.partners import get_partner
+from widget.campaign.petitions import get_petition
+from widget.core.extensions import db
+from widget.core.models import AuditEntry, CountingPolicy, PetitionStatus
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from tests.conftest import make_app
 from tests.dashboard import log_in, make_operator, make_partner_user, post_form
 from tests.factories import make_partner, make_petition, sign
 from tests.test_privacy import confirm_all
-from widget.counting import read_count
-from widget.extensions import db
-from widget.models import AuditEntry, Signature, SignatureState
-from widget.petitions import get_petition
-from widget.signing import hash_ip
+from widget.campaign.petitions import get_petition
+from widget.core.addresses import hash_ip
+from widget.core.extensions import db
+from widget.core.models import AuditEntry, Signature, SignatureState
+from widget.counting.public_count import read_count
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from tests.dashboard import log_in, make_operator, make_partner_user, post_form
 from tests.factories import make_partner, make_petition, sign
-from widget.charts import _nice_max
-from widget.extensions import db
-from widget.models import AuditEntry, utcnow
+from widget.core.extensions import db
+from widget.core.models import AuditEntry, utcnow
+from widget.counting.charts import _nice_max
 
 
 @pytest.fixture

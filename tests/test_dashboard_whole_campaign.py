@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from tests.dashboard import csrf_of, log_in, make_operator, post_form
 from tests.helpers import sign_via_form
-from widget.extensions import db
-from widget.models import AuditEntry
-from widget.worker import run_worker_once
+from widget.core.extensions import db
+from widget.core.models import AuditEntry
+from widget.ops.worker import run_worker_once
 
 # The token runs to the first character that cannot be in one: "\b" would cut a token
 # ending in "-" short (seen in CI, as an "expired" invitation).

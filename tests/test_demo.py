@@ -1,5 +1,5 @@
-from widget.demo import DEFAULT_PARTNER_ORIGINS, DEMO_PETITION, demo_pages, seed_demo
-from widget.partner_site import create_partner_site
+from devtools.demo import DEFAULT_PARTNER_ORIGINS, DEMO_PETITION, demo_pages, seed_demo
+from devtools.partner_site import create_partner_site
 
 
 def test_demo_partner_pages_embed_the_widget(app):

@@ -1,6 +1,6 @@
 import pytest
 
-from widget.email_address import InvalidEmail, canonicalize_email, normalize_email
+from widget.core.email_address import InvalidEmail, canonicalize_email, normalize_email
 
 
 @pytest.mark.parametrize(

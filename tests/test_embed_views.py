@@ -7,12 +7,12 @@ from sqlalchemy import func, select
 from tests.conftest import PUBLIC_URL
 from tests.factories import make_partner, make_petition, sign
 from tests.helpers import form_token, sign_via_form, token_signed, valid_fields
-from widget.config import STATIC_DIR
-from widget.counting import forget_cached_counts
-from widget.extensions import db
-from widget.models import CountingPolicy, Signature
-from widget.petitions import close_petition, set_petition_text
-from widget.reports import add_external_count
+from widget.campaign.petitions import close_petition, set_petition_text
+from widget.core.extensions import db
+from widget.core.models import CountingPolicy, Signature
+from widget.core.settings import STATIC_DIR
+from widget.counting.public_count import forget_cached_counts
+from widget.counting.reports import add_external_count
 
 FORM = "/embed/save-the-bees?partner=friends-of-bees&ref=https%3A%2F%2Ffriends.example%2Fbees"
 

@@ -7,12 +7,13 @@ from sqlalchemy import func, select
 
 from tests.dashboard import log_in, make_operator
 from tests.factories import make_partner, make_petition, sign
-from widget.counting import read_count, verify_count
-from widget.exceptions import InvalidInput
-from widget.extensions import db
-from widget.fraud import Criteria, invalidate_signatures, list_fraud_actions, trending
-from widget.models import CountingPolicy, Signature, SignatureState, utcnow
-from widget.signing import hash_ip
+from widget.core.addresses import hash_ip
+from widget.core.errors import InvalidInput
+from widget.core.extensions import db
+from widget.core.models import CountingPolicy, Signature, SignatureState, utcnow
+from widget.counting.public_count import read_count
+from widget.counting.tallies import verify_count
+from widget.signers.fraud import Criteria, invalidate_signatures, list_fraud_actions, trending
 
 
 @pytest.fixture

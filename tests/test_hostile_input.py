@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from tests.factories import make_partner, make_petition
 from tests.helpers import form_token
-from widget.counting import verify_count
-from widget.extensions import db
-from widget.models import OutboxMessage, Signature, SignatureToken
+from widget.core.extensions import db
+from widget.core.models import OutboxMessage, Signature, SignatureToken
+from widget.counting.tallies import verify_count
 
 FORM = "/embed/save-the-bees?partner=friends-of-bees"
 FIELDS = [

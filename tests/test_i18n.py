@@ -2,7 +2,7 @@ import pytest
 from babel import Locale
 
 from tests.factories import make_partner, make_petition
-from widget.i18n import AUTONYMS, language_choices, match_locale, supported_locales
+from widget.i18n.locales import AUTONYMS, language_choices, match_locale, supported_locales
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from flask_babel import force_locale, gettext, ngettext
 
 from tests.factories import make_petition, sign
 from tests.helpers import sign_via_form
-from widget.i18n import EU_LANGUAGES
-from widget.mail import SUBJECTS
-from widget.worker import run_worker_once
+from widget.i18n.locales import EU_LANGUAGES
+from widget.ops.worker import run_worker_once
+from widget.outbox.compose import SUBJECTS
 
 
 def translated(locale: str, message: str, **values) -> str:

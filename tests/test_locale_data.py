@@ -12,11 +12,9 @@ from babel.numbers import format_decimal, format_percent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from widget import countries, templating
-from widget.config import TRANSLATIONS_DIR
-from widget.countries import country_codes, country_name, likely_country
-from widget.i18n import discover_locales, text_direction
-from widget.locale_data import (
+from widget.core.settings import TRANSLATIONS_DIR
+from widget.i18n import countries
+from widget.i18n.cldr import (
     SlicedLocale,
     likely_territory,
     locale_for,
@@ -24,6 +22,9 @@ from widget.locale_data import (
     read_slice,
     write_slices,
 )
+from widget.i18n.countries import country_codes, country_name, likely_country
+from widget.i18n.locales import discover_locales, text_direction
+from widget.web import templating
 
 from .factories import make_partner, make_petition
 from .helpers import sign_via_form

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 
 from tests.conftest import free_port
 from tests.factories import make_partner, make_petition, sign
-from widget.extensions import db
-from widget.mail import SUBJECTS, deliver_due_messages
-from widget.models import OutboxMessage, OutboxStatus, Signature, SignatureToken, utcnow
-from widget.petitions import get_petition
-from widget.worker import run_worker_once
+from widget.campaign.petitions import get_petition
+from widget.core.extensions import db
+from widget.core.models import OutboxMessage, OutboxStatus, Signature, SignatureToken, utcnow
+from widget.ops.worker import run_worker_once
+from widget.outbox.compose import SUBJECTS
+from widget.outbox.deliver import deliver_due_messages
 
 LINK = re.compile(r"https?://\S+/s/([\w-]+)/(confirm|withdraw)")
 

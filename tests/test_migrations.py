@@ -8,9 +8,9 @@ from sqlalchemy import func, inspect, select
 
 from tests.conftest import TEST_DATABASE_URL, PostgresDatabase, make_app
 from tests.factories import make_partner, make_petition, sign
-from widget.counting import verify_count
-from widget.extensions import db
-from widget.models import HourlyTally, Partner
+from widget.core.extensions import db
+from widget.core.models import HourlyTally, Partner
+from widget.counting.tallies import verify_count
 
 
 def test_migrated_schema_matches_the_models(app):

@@ -1,6 +1,6 @@
 import pytest
 
-from widget.origins import InvalidOrigin, clean_source_url, normalize_origin, origin_of
+from widget.core.origins import InvalidOrigin, clean_source_url, normalize_origin, origin_of
 
 
 @pytest.mark.parametrize(

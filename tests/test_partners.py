@@ -1,13 +1,13 @@
 import pytest
 
 from tests.factories import make_partner
-from widget.exceptions import InvalidInput, UnknownPartner
-from widget.partners import (
+from widget.campaign.partners import (
     add_partner_origins,
     get_partner,
     list_partners,
     remove_partner_origins,
 )
+from widget.core.errors import InvalidInput, UnknownPartner
 
 
 def test_add_partner_normalises_origins(app):

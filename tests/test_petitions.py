@@ -3,9 +3,7 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import make_petition
-from widget.exceptions import InvalidInput, UnknownPetition
-from widget.models import PetitionStatus, utcnow
-from widget.petitions import (
+from widget.campaign.petitions import (
     close_petition,
     create_petition,
     get_petition,
@@ -14,6 +12,8 @@ from widget.petitions import (
     set_petition_text,
     update_petition,
 )
+from widget.core.errors import InvalidInput, UnknownPetition
+from widget.core.models import PetitionStatus, utcnow
 
 
 def test_create_makes_a_draft_with_its_title(app):

@@ -6,9 +6,9 @@ import sys
 
 from sqlalchemy import event
 
-from widget.config import ROOT
-from widget.extensions import db
-from widget.preload import SIGNER_TEMPLATES, warm_up
+from widget.core.extensions import db
+from widget.core.settings import ROOT
+from widget.ops.gunicorn import SIGNER_TEMPLATES, warm_up
 
 
 def test_warm_up_compiles_the_signer_pages_and_opens_no_connection(app):
@@ -30,11 +30,11 @@ def test_a_sqlite_worker_loads_no_migration_postgresql_or_command_line_code(tmp_
     # 1 MB) for the command line only. A fresh interpreter: this test process imports them.
     probe = (
         "import sys, wsgi\n"
-        "from widget.preload import warm_up\n"
+        "from widget.ops.gunicorn import warm_up\n"
         "warm_up(wsgi.app)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'flask_migrate',"
         " 'psycopg'}), 'sqlalchemy.dialects.postgresql' in sys.modules,"
-        " sorted({'widget.cli', 'widget.demo', 'widget.seeding'} & set(sys.modules)))\n"
+        " sorted(m for m in sys.modules if m.startswith(('widget.ops.cli', 'devtools'))))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe],

@@ -15,14 +15,18 @@ from sqlalchemy import inspect, select, text
 from tests.conftest import free_port
 from tests.factories import make_partner, make_petition, sign
 from tests.helpers import form_token, valid_fields
-from widget import signing
-from widget.confirmation import confirm_signature
-from widget.consent import statements_for
-from widget.counting import read_count, verify_count
-from widget.exports import export_rows, spreadsheet_safe
-from widget.extensions import db
-from widget.gunicorn_logging import redact_path
-from widget.models import (
+from widget.campaign.consent import statements_for
+from widget.campaign.partners import set_partner_webhook
+from widget.campaign.petitions import (
+    add_organisation,
+    close_petition,
+    set_petition_text,
+    update_petition,
+)
+from widget.core import addresses
+from widget.core.addresses import hash_ip
+from widget.core.extensions import db
+from widget.core.models import (
     ConsentRecord,
     ConsentText,
     Delivery,
@@ -34,13 +38,17 @@ from widget.models import (
     SignatureState,
     utcnow,
 )
-from widget.partners import set_partner_webhook
-from widget.petitions import add_organisation, close_petition, set_petition_text, update_petition
-from widget.privacy import apply_retention, erase_address, send_data_copy
-from widget.signing import hash_ip
-from widget.webhooks import sign as sign_body
-from widget.webhooks import verify_signature
-from widget.worker import run_worker_once
+from widget.core.spreadsheets import spreadsheet_safe
+from widget.counting.public_count import read_count
+from widget.counting.tallies import verify_count
+from widget.ops.gunicorn import redact_path
+from widget.ops.worker import run_worker_once
+from widget.outbox.webhooks import sign as sign_body
+from widget.outbox.webhooks import verify_signature
+from widget.signers.access import send_data_copy
+from widget.signers.confirmation import confirm_signature
+from widget.signers.erasure import apply_retention, erase_address
+from widget.signers.exports import export_rows
 
 LINK = re.compile(r"https?://\S+/s/([\w-]+)/(confirm|withdraw|data)")
 
@@ -483,8 +491,8 @@ def test_webhook_signature_is_hmac_of_timestamp_and_body():
 def test_ip_hash_key_rotates(app, monkeypatch):
     first = hash_ip("203.0.113.9")
     assert first == hash_ip("203.0.113.9")
-    real = signing.time.time
-    monkeypatch.setattr(signing.time, "time", lambda: real() + 25 * 3600)
+    real = addresses.time.time
+    monkeypatch.setattr(addresses.time, "time", lambda: real() + 25 * 3600)
     assert hash_ip("203.0.113.9") != first
 
 

@@ -17,14 +17,15 @@ from tests.conftest import TEST_REDIS_URL, free_port, make_app
 from tests.factories import make_partner, make_petition
 from tests.helpers import form_token
 from tests.helpers import valid_fields as fields
-from widget.config import ROOT
-from widget.counting import read_count, verify_count
-from widget.extensions import db, limiter
-from widget.fraud import Criteria, release_held_signatures
-from widget.models import Signature, SignatureState
-from widget.ratelimit_storage import InProcessStorage
-from widget.ratelimits import UNLIMITED_ENDPOINTS, is_over_signing_limit
-from widget.signing import network_of
+from widget.core.addresses import network_of
+from widget.core.extensions import db, limiter
+from widget.core.models import Signature, SignatureState
+from widget.core.rate_counters import InProcessStorage
+from widget.core.settings import ROOT
+from widget.counting.public_count import read_count
+from widget.counting.tallies import verify_count
+from widget.signers.fraud import Criteria, release_held_signatures
+from widget.signing.limits import UNLIMITED_ENDPOINTS, is_over_signing_limit
 
 FORM = "/embed/save-the-bees?partner=friends-of-bees"
 STORAGES = ["memory", *(["redis"] if TEST_REDIS_URL else [])]
@@ -111,7 +112,7 @@ def hits_in_another_process(database_url: str, settings: dict, n: int) -> list[b
     code = (
         "import json, sys\n"
         "from tests.conftest import make_app\n"
-        "from widget.ratelimits import is_over_signing_limit\n"
+        "from widget.signing.limits import is_over_signing_limit\n"
         "app = make_app(sys.argv[1], **json.loads(sys.argv[2]))\n"
         "with app.app_context():\n"
         "    n = int(sys.argv[3])\n"
@@ -143,14 +144,13 @@ def test_memory_limits_are_per_process(database_url):
         assert is_over_signing_limit("203.0.113.77", None) is False
 
 
-if TEST_REDIS_URL:  # a real Redis server is needed; CI provides one
-
-    def test_redis_shares_the_limits_between_app_processes(database_url):
-        settings = shared_limit_settings(TEST_REDIS_URL)
-        assert hits_in_another_process(database_url, settings, 3) == [False, False, False]
-        app = make_app(database_url, **settings)
-        with app.app_context():
-            assert is_over_signing_limit("203.0.113.77", None) is True
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="a real Redis server is needed; CI provides one")
+def test_redis_shares_the_limits_between_app_processes(database_url):
+    settings = shared_limit_settings(TEST_REDIS_URL)
+    assert hits_in_another_process(database_url, settings, 3) == [False, False, False]
+    app = make_app(database_url, **settings)
+    with app.app_context():
+        assert is_over_signing_limit("203.0.113.77", None) is True
 
 
 def test_redis_down_falls_back_to_memory_and_signing_goes_on(database_url):

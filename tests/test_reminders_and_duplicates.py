@@ -6,12 +6,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.factories import make_petition, sign
-from widget.confirmation import confirm_signature, queue_reminders
-from widget.extensions import db
-from widget.mail import deliver_due_messages
-from widget.models import OutboxMessage, Signature, utcnow
-from widget.signing import SignOutcome
-from widget.worker import run_worker_once
+from widget.core.extensions import db
+from widget.core.models import OutboxMessage, Signature, utcnow
+from widget.ops.worker import run_worker_once
+from widget.outbox.deliver import deliver_due_messages
+from widget.signers.confirmation import confirm_signature, queue_reminders
+from widget.signing.sign import SignOutcome
 
 
 def kinds() -> list[str]:
@@ -36,11 +36,17 @@ def test_one_reminder_after_the_delay_and_never_another(app, smtp):
 
 def test_confirmed_signers_get_no_reminder(app, smtp):
     petition = make_petition()
-    sign(petition, now=utcnow() - timedelta(days=5))
-    run_worker_once()
-    token = smtp.messages[0].get_content().split("/s/")[1].split("/")[0]
-    confirm_signature(token)
-    assert queue_reminders() == 0
+    sign(petition, email="confirms@example.org")
+    sign(petition, email="waits@example.org")
+    run_worker_once()  # the confirmation emails; no reminder is due yet
+    (mail,) = smtp.to("confirms@example.org")
+    confirm_signature(mail.get_content().split("/s/")[1].split("/")[0])
+    # Five days on, only the signer who never confirmed is reminded.
+    later = utcnow() + timedelta(days=5)
+    assert queue_reminders(now=later) == 1
+    deliver_due_messages(now=later)
+    reminders = [m["To"] for m in smtp.messages if m["Subject"].startswith("Reminder")]
+    assert reminders == ["waits@example.org"]
 
 
 def test_two_workers_never_remind_twice(app):

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import make_partner, make_petition, sign
-from widget.counting import read_count
-from widget.extensions import db
-from widget.fraud import Criteria, invalidate_signatures, trending
-from widget.mail import deliver_due_messages
-from widget.models import CountingPolicy, OutboxMessage, OutboxStatus, Signature, utcnow
-from widget.privacy import erase_address, send_data_copy
-from widget.worker import run_worker_once
+from widget.core.extensions import db
+from widget.core.models import CountingPolicy, OutboxMessage, OutboxStatus, Signature, utcnow
+from widget.counting.public_count import read_count
+from widget.ops.worker import run_worker_once
+from widget.outbox.deliver import deliver_due_messages
+from widget.signers.access import send_data_copy
+from widget.signers.erasure import erase_address
+from widget.signers.fraud import Criteria, invalidate_signatures, trending
 
 LINK = re.compile(r"https?://\S+/s/([\w-]+)/(confirm|withdraw|data)")
 
@@ -152,14 +153,14 @@ def test_the_privacy_page_sends_an_erasure_link_that_works(app, client, smtp):
 
 
 def test_the_erasure_preview_names_recipients_and_counts_only_unsent_mail(app, smtp):
-    from widget.exports import export_rows
+    from widget.signers.exports import export_rows
 
     petition = make_petition(counts_on=CountingPolicy.ON_SUBMISSION)
     partner = make_partner()
     sign(petition, partner, email="ada@example.org", partner_opt_in=True)
     run_worker_once()  # the confirmation email is sent
     client_links = links_in(smtp.to("ada@example.org")[0])
-    from widget.confirmation import confirm_signature
+    from widget.signers.confirmation import confirm_signature
 
     confirm_signature(client_links["confirm"])
     "".join(export_rows("save-the-bees", "partner:friends-of-bees"))
@@ -192,7 +193,7 @@ def test_mail_queued_for_a_signature_invalidated_meanwhile_is_not_sent(app, smtp
     sign(petition, email="bot@spam.example")
     signature = db.session.scalars(select(Signature)).one()
     # Invalidated by another process between the queueing and the sending.
-    from widget.models import SignatureState
+    from widget.core.models import SignatureState
 
     signature.state = SignatureState.INVALIDATED
     db.session.commit()

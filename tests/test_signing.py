@@ -5,10 +5,10 @@ from sqlalchemy import event, func, select
 
 from tests.conftest import is_postgres
 from tests.factories import make_partner, make_petition, sign, signature_input
-from widget.counting import read_count, verify_count
-from widget.exceptions import PetitionNotAccepting
-from widget.extensions import db
-from widget.models import (
+from widget.campaign.petitions import close_petition
+from widget.core.errors import PetitionNotAccepting
+from widget.core.extensions import db
+from widget.core.models import (
     ConsentRecord,
     HourlyTally,
     Signature,
@@ -17,8 +17,9 @@ from widget.models import (
     Tally,
     utcnow,
 )
-from widget.petitions import close_petition
-from widget.signing import SignOutcome, new_public_ref, sign_petition
+from widget.counting.public_count import read_count
+from widget.counting.tallies import verify_count
+from widget.signing.sign import SignOutcome, new_public_ref, sign_petition
 
 
 def signature_count() -> int:

@@ -9,8 +9,8 @@ import pytest
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from widget.config import ROOT, TRANSLATIONS_DIR
-from widget.i18n import EU_LANGUAGES
+from widget.core.settings import ROOT, TRANSLATIONS_DIR
+from widget.i18n.locales import EU_LANGUAGES
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 

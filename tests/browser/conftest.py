@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from devtools.partner_site import PartnerPage, create_partner_site
 from tests.conftest import free_port, make_app
 from tests.factories import make_partner, make_petition
-from widget.extensions import db
-from widget.partner_site import PartnerPage, create_partner_site
-from widget.partners import add_partner_origins
+from widget.campaign.partners import add_partner_origins
+from widget.core.extensions import db
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -12,9 +12,9 @@ from tests.browser.conftest import PARTNER, PETITION
 from tests.browser.test_accessibility import violations
 from tests.dashboard import PASSWORD, make_operator, make_partner_user
 from tests.factories import sign
-from widget.extensions import db
-from widget.partners import get_partner
-from widget.petitions import get_petition
+from widget.campaign.partners import get_partner
+from widget.campaign.petitions import get_petition
+from widget.core.extensions import db
 
 pytestmark = pytest.mark.browser
 

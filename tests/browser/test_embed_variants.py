@@ -16,8 +16,8 @@ from tests.browser.frames import (
     submit,
 )
 from tests.factories import sign
-from widget.counting import verify_count
-from widget.petitions import get_petition
+from widget.campaign.petitions import get_petition
+from widget.counting.tallies import verify_count
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PETITION, page_on
 from tests.browser.frames import FORM, frame_of
-from widget.petitions import update_petition
+from widget.campaign.petitions import update_petition
 
 pytestmark = pytest.mark.browser
 

@@ -25,11 +25,11 @@ from tests.browser.test_dashboard_in_browser import log_in_page
 from tests.conftest import MailCapture, free_port, make_app
 from tests.dashboard import PASSWORD, make_operator
 from tests.factories import make_partner, make_petition
-from widget.counting import verify_count
-from widget.extensions import db
-from widget.models import CountingPolicy
-from widget.petitions import get_petition
-from widget.worker import run_worker_once
+from widget.campaign.petitions import get_petition
+from widget.core.extensions import db
+from widget.core.models import CountingPolicy
+from widget.counting.tallies import verify_count
+from widget.ops.worker import run_worker_once
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from tests.browser.conftest import page_on
 from tests.browser.frames import FORM, frame_of
-from widget.extensions import db
-from widget.models import Signature
+from widget.core.extensions import db
+from widget.core.models import Signature
 
 pytestmark = pytest.mark.browser
 

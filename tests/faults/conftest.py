@@ -18,8 +18,8 @@ import pytest
 
 from tests.conftest import BASE_CONFIG, free_port, make_app
 from tests.factories import make_partner, make_petition
-from widget.config import ROOT
-from widget.extensions import db
+from widget.core.extensions import db
+from widget.core.settings import ROOT
 
 BIN = Path(sys.executable).parent
 TOKEN = re.compile(r'name="token" type="hidden" value="([^"]+)"')

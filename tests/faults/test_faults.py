@@ -19,11 +19,11 @@ from sqlalchemy import select
 
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, MailCapture, free_port, make_app
 from tests.faults.conftest import FORM, Gunicorn, get, signing_load
-from widget.counting import verify_count
-from widget.extensions import db
-from widget.models import OutboxMessage, OutboxStatus, Signature
-from widget.petitions import get_petition
-from widget.worker import run_worker
+from widget.campaign.petitions import get_petition
+from widget.core.extensions import db
+from widget.core.models import OutboxMessage, OutboxStatus, Signature
+from widget.counting.tallies import verify_count
+from widget.ops.worker import run_worker
 
 pytestmark = pytest.mark.faults
 
@@ -153,70 +153,75 @@ def wait_for(condition, timeout: float = 15) -> None:
 
 PG_CLUSTER = shutil.which("pg_ctlcluster")
 
-if TEST_DATABASE_URL and PG_CLUSTER and os.geteuid() == 0:  # CI: PostgreSQL on this machine
 
-    def test_postgres_restart_during_signing(server_settings, database_url):
-        version = sorted(os.listdir("/etc/postgresql"))[-1]
-        server = Gunicorn(server_settings, workers=2)
-        try:
-            join, result = signing_load(server.port, seconds=14, prefix="pg")
-            time.sleep(3)
-            subprocess.run(
-                [PG_CLUSTER, "--skip-systemctl-redirect", version, "main", "restart"],
-                check=True,
-                timeout=60,
-            )
-            result = join()
-            # After the restart the pool reconnects by itself.
-            assert get(server.port, FORM)[0] == 200
-        finally:
-            server.stop()
-        assert_no_acknowledged_signature_lost(result, database_url)
-        # While the database was away, clients got the translated 503 page, not a 500.
-        assert all("try again in a minute" in body for body in result.bodies_503)
+@pytest.mark.skipif(
+    not (TEST_DATABASE_URL and PG_CLUSTER and os.geteuid() == 0),
+    reason="CI: PostgreSQL on this machine",
+)
+def test_postgres_restart_during_signing(server_settings, database_url):
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    server = Gunicorn(server_settings, workers=2)
+    try:
+        join, result = signing_load(server.port, seconds=14, prefix="pg")
+        time.sleep(3)
+        subprocess.run(
+            [PG_CLUSTER, "--skip-systemctl-redirect", version, "main", "restart"],
+            check=True,
+            timeout=60,
+        )
+        result = join()
+        # After the restart the pool reconnects by itself.
+        assert get(server.port, FORM)[0] == 200
+    finally:
+        server.stop()
+    assert_no_acknowledged_signature_lost(result, database_url)
+    # While the database was away, clients got the translated 503 page, not a 500.
+    assert all("try again in a minute" in body for body in result.bodies_503)
 
 
 REDIS_SERVER = shutil.which("redis-server")
 
-if TEST_REDIS_URL and REDIS_SERVER and os.geteuid() == 0:  # CI: Redis on this machine
 
-    def test_redis_stops_during_signing(server_settings, database_url):
-        settings = {
-            **server_settings,
-            "REDIS_URL": TEST_REDIS_URL,
-            "RATE_LIMIT_PER_IP": "1000000/minute",
-        }
-        server = Gunicorn(settings, workers=2)
-        try:
-            join, result = signing_load(server.port, seconds=8, prefix="redis")
-            time.sleep(2)
-            subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], timeout=10)
-            time.sleep(3)
-            subprocess.run(
-                [
-                    REDIS_SERVER,
-                    "--daemonize",
-                    "yes",
-                    "--bind",
-                    "127.0.0.1",
-                    "-::1",
-                    "--port",
-                    "6379",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    "/var/lib/redis",
-                    "--logfile",
-                    "/var/log/redis/ci.log",
-                ],
-                check=True,
-                timeout=30,
-            )
-            result = join()
-            assert get(server.port, FORM)[0] == 200
-        finally:
-            server.stop()
-        assert_no_acknowledged_signature_lost(result, database_url)
-        assert result.statuses.count(200) > 0 and 503 not in result.statuses
+@pytest.mark.skipif(
+    not (TEST_REDIS_URL and REDIS_SERVER and os.geteuid() == 0), reason="CI: Redis on this machine"
+)
+def test_redis_stops_during_signing(server_settings, database_url):
+    settings = {
+        **server_settings,
+        "REDIS_URL": TEST_REDIS_URL,
+        "RATE_LIMIT_PER_IP": "1000000/minute",
+    }
+    server = Gunicorn(settings, workers=2)
+    try:
+        join, result = signing_load(server.port, seconds=8, prefix="redis")
+        time.sleep(2)
+        subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], timeout=10)
+        time.sleep(3)
+        subprocess.run(
+            [
+                REDIS_SERVER,
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "-::1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                "/var/lib/redis",
+                "--logfile",
+                "/var/log/redis/ci.log",
+            ],
+            check=True,
+            timeout=30,
+        )
+        result = join()
+        assert get(server.port, FORM)[0] == 200
+    finally:
+        server.stop()
+    assert_no_acknowledged_signature_lost(result, database_url)
+    assert result.statuses.count(200) > 0 and 503 not in result.statuses

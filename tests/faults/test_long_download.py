@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 
 import pytest
 
+from devtools.seeding import seed_signatures
 from tests.conftest import make_app
 from tests.dashboard import PASSWORD, csrf_of, make_operator
 from tests.faults.conftest import Gunicorn
-from widget.extensions import db
-from widget.seeding import seed_signatures
+from widget.core.extensions import db
 
 pytestmark = pytest.mark.faults
 
