@@ -4,8 +4,8 @@
     python3 dev.py serve   # set up, then run the demo (widget + partner pages) on SQLite
     python3 dev.py test    # set up (Chromium too), then run the whole test suite
 
-Both create .venv/ and install the project into it; `test` installs Debian's Chromium when
-it is missing and the machine allows it. Extra arguments to `test` go to pytest.
+Both create .venv/ and install the project into it; `test` installs Debian's Chromium and
+nginx when they are missing and the machine allows it. Extra arguments to `test` go to pytest.
 """
 
 from __future__ import annotations
@@ -63,8 +63,13 @@ def dev_environment() -> dict[str, str]:
     return env
 
 
-def ensure_chromium() -> None:
-    if Path(CHROMIUM).exists():
+# Debian packages the tests drive for real: the browser, the reverse proxy.
+SYSTEM_PACKAGES = {"chromium": CHROMIUM, "nginx": "/usr/sbin/nginx"}
+
+
+def ensure_system_packages() -> None:
+    missing = [name for name, path in SYSTEM_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
         return
     apt = shutil.which("apt-get")
     if apt and os.geteuid() == 0:
@@ -74,13 +79,14 @@ def ensure_chromium() -> None:
             "install",
             "-y",
             "-qq",
-            "chromium",
+            *missing,
             env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
         )
         return
     sys.exit(
-        f"Chromium is needed for the browser tests and was not found at {CHROMIUM}.\n"
-        "On Debian/Ubuntu: sudo apt-get install chromium (or set CHROMIUM=/path/to/chrome)."
+        f"The tests need Debian's {', '.join(missing)} and did not find them.\n"
+        f"On Debian/Ubuntu: sudo apt-get install {' '.join(missing)} "
+        "(or set CHROMIUM=/path/to/chrome)."
     )
 
 
@@ -95,7 +101,7 @@ def serve() -> None:
 
 def test(pytest_args: list[str]) -> None:
     ensure_venv()
-    ensure_chromium()
+    ensure_system_packages()
     compile_translations()
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")

@@ -3,6 +3,8 @@
 import gc
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers, 2 per core, behind a buffering reverse proxy (nginx, Caddy): measured to
@@ -29,8 +31,31 @@ limit_request_fields = 100
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # No client IP addresses, query strings or email-link tokens in the access log.
 logger_class = "widget.ops.gunicorn.RedactingLogger"
+# The combined format, redacted by the logger class, with the request's id last (the one
+# every app log line of that request carries, and the X-Request-ID response header).
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+)
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+# Every worker writes its metrics to files in this directory and /metrics adds them up
+# (prometheus-client's multiprocess mode). Set here, before the app is imported (this file
+# is read first). An operator's own directory is emptied: a previous run's samples must
+# not count.
+if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+else:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="widget-metrics-")
+
+
+def child_exit(server, worker):
+    # A worker that is gone no longer counts in the gauges of live processes.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def when_ready(server):

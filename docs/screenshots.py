@@ -1,7 +1,9 @@
 """Refresh the dashboard screenshots in docs/screenshots/ from a running demo.
 
-    DATABASE_URL=sqlite:////tmp/demo.db SECRET_KEY=x .venv/bin/flask --app wsgi db upgrade
-    DATABASE_URL=sqlite:////tmp/demo.db SECRET_KEY=x .venv/bin/flask --app wsgi run-demo --port 5050
+    export DATABASE_URL=sqlite:////tmp/demo.db
+    export SECRET_KEY=$(python3 -c "import secrets; print(secrets.token_hex(32))")
+    .venv/bin/flask --app wsgi db upgrade
+    .venv/bin/flask --app wsgi run-demo --port 5050
     .venv/bin/python docs/screenshots.py http://127.0.0.1:5050
 
 Uses Debian's Chromium (CHROMIUM to override) through Playwright, like the browser tests.

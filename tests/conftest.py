@@ -29,7 +29,7 @@ PUBLIC_URL = "http://widget.test"
 
 BASE_CONFIG = {
     "TESTING": True,
-    "SECRET_KEY": "test-secret",
+    "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
     "PUBLIC_URL": PUBLIC_URL,
     # Tests submit at once; the time trap has tests of its own.
     "FORM_MIN_SECONDS": 0,

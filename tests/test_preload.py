@@ -42,7 +42,7 @@ def test_a_sqlite_worker_loads_no_migration_postgresql_or_command_line_code(tmp_
         env={
             **os.environ,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.db'}",
-            "SECRET_KEY": "probe-secret-key",
+            "SECRET_KEY": "probe-secret-key-that-is-long-enough-0123",
         },
         capture_output=True,
         text=True,

@@ -22,12 +22,16 @@ from widget.core.settings import (
     MIGRATIONS_DIR,
     STATIC_DIR,
     TRANSLATIONS_DIR,
+    check_settings,
     load_settings,
     sqlalchemy_url,
 )
 from widget.i18n.locales import discover_locales, request_locale
+from widget.ops.error_tracking import init_error_tracking
+from widget.ops.logs import configure_logging, register_request_ids
 from widget.web import dashboard
 from widget.web.error_pages import register_errorhandlers
+from widget.web.monitoring import register_monitoring
 from widget.web.security import register_security
 from widget.web.sessions import DashboardSessionInterface
 from widget.web.signer import api, links, pages
@@ -49,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.cli = _LazyCommands(name=app.name)
     app.config.update(load_settings())
     app.config.update(config or {})
+    check_settings(app.config)
     _check_secret_key(app)
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app)
@@ -57,7 +62,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    if not app.testing:
+        configure_logging(app.config)  # tests leave logging to pytest
+    init_error_tracking(app)
+    register_request_ids(app)
     register_extensions(app)
+    register_monitoring(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)

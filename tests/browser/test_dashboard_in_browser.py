@@ -33,6 +33,7 @@ OPERATOR_PAGES = [
     f"/dashboard/partners/{PARTNER}/embed",
     "/dashboard/users",
     "/dashboard/erasure",
+    "/dashboard/outbox",
     "/dashboard/audit",
     "/dashboard/account",
 ]

@@ -29,15 +29,18 @@ FORM = "/embed/save-the-bees?partner=friends-of-bees"
 class Gunicorn:
     """The production server (gunicorn.conf.py), on a free loopback port."""
 
-    def __init__(self, settings: dict, workers: int = 2, timeout: int = 20) -> None:
+    def __init__(
+        self, settings: dict, workers: int = 2, timeout: int = 20, access_log: bool = False
+    ) -> None:
         self.port = free_port()
         log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"gunicorn-{self.port}.log"
+        self.log_path = log_path
         self.log = log_path.open("w")
         env = {**os.environ, **{k: str(v) for k, v in settings.items()}}
         env.update(
             GUNICORN_BIND=f"127.0.0.1:{self.port}",
             GUNICORN_WORKERS=str(workers),
-            GUNICORN_ACCESS_LOG="",
+            GUNICORN_ACCESS_LOG="-" if access_log else "",
             GUNICORN_LOG_LEVEL="warning",
             GUNICORN_TIMEOUT=str(timeout),
         )

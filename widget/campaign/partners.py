@@ -129,6 +129,24 @@ def remove_partner_origins(slug: str, origins: list[str], *, actor: str = audit.
     return partner
 
 
+def checked_webhook_url(url: str) -> str:
+    """A webhook address the worker can POST to, or InvalidInput saying what is wrong. It
+    is checked whole here, when it is set, so a typo never reaches the outbox."""
+    url = url.strip()
+    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise InvalidInput(f"a web address has no spaces or line breaks: {url!r}")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a port that is not a number raises here
+    except ValueError as exc:
+        raise InvalidInput(f"not a web address: {url!r}") from exc
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidInput(f"not a web address (https://…): {url!r}")
+    if port == 0 or parts.username or parts.password:
+        raise InvalidInput(f"a webhook address has no user, password or port 0: {url!r}")
+    return url
+
+
 def set_partner_webhook(
     slug: str, url: str | None, *, actor: str = audit.SYSTEM
 ) -> tuple[Partner, str | None]:
@@ -142,10 +160,7 @@ def set_partner_webhook(
         audit.record(actor, "partner.webhook_stop", f"partner:{slug}")
         db.session.commit()
         return partner, None
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidInput(f"not a web address: {url!r}")
-    partner.webhook_url = url
+    partner.webhook_url = checked_webhook_url(url)
     partner.webhook_secret = new_webhook_secret()
     audit.record(actor, "partner.webhook", f"partner:{slug}", url=url)
     db.session.commit()

@@ -24,6 +24,16 @@ from widget.i18n.locales import match_locale
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 TEXT_FIELDS = ("title", "summary", "body", "consent_statement")
+# Texts that reach an email header (the title is the subject) or a single line of a page.
+ONE_LINE_FIELDS = frozenset({"title"})
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def one_line(what: str, value: str | None) -> None:
+    """Refuse line breaks and other control characters in a one-line text: in an email's
+    Subject they would add headers (a Bcc to anyone), and nothing legitimate needs them."""
+    if value and CONTROL_CHARACTERS.search(value):
+        raise InvalidInput(f"{what} cannot contain line breaks or control characters")
 
 
 def check_slug(slug: str) -> str:
@@ -77,6 +87,8 @@ def create_petition(
         raise InvalidInput("the goal cannot be negative")
     if not title.strip():
         raise InvalidInput("the title cannot be empty")
+    one_line("the title", title)
+    one_line("the lead organisation", lead_organisation)
     if db.session.scalar(select(Petition.id).where(Petition.slug == slug)) is not None:
         raise InvalidInput(f"a petition {slug!r} exists already")
     petition = Petition(
@@ -207,6 +219,8 @@ def set_petition_text(
         petition.texts.append(text)
     for name, value in fields.items():
         if value is not None:
+            if name in ONE_LINE_FIELDS:
+                one_line(f"the {name.replace('_', ' ')}", value)
             setattr(text, name, value.strip())
     if not text.title:
         raise InvalidInput("the title cannot be empty")

@@ -7,13 +7,13 @@ them, rendered pages, the dashboard's split by state) goes through it.
 - Every entry has its own deadline. A copy taken from Redis keeps Redis's remaining time,
   so a value is never older than its setting says, whichever process computed it.
 - Without Redis, or with Redis down, the shared level is a miss and nothing breaks; a
-  hanging Redis costs at most its short socket timeout.
+  hanging Redis costs one short socket timeout, then the breaker (core.breaker) keeps
+  callers away from it for SHARED_SERVICE_RETRY_SECONDS.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections import OrderedDict
@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import current_app
 
-log = logging.getLogger(__name__)
+from widget.core.breaker import breaker
 
 _MISSING = object()
 
@@ -162,39 +162,47 @@ def _redis_error() -> type[Exception]:
     return redis.RedisError
 
 
-def _redis_get(key: str) -> tuple[Any, float] | None:
-    """The value and its remaining lifetime in seconds, or None."""
+def _call_redis(operation: Callable[[Any], Any]) -> Any:
+    """Run ``operation(client)`` unless Redis is unset or its breaker is open; None on any
+    failure (remembered by the breaker, so a hanging Redis costs one timeout, not one per
+    request)."""
     client = _client()
     if client is None:
         return None
+    circuit = breaker("redis")
+    if not circuit.allows():
+        return None
     try:
+        result = operation(client)
+    except _redis_error() as exc:
+        circuit.failed(exc)
+        return None
+    circuit.succeeded()
+    return result
+
+
+def _redis_get(key: str) -> tuple[Any, float] | None:
+    """The value and its remaining lifetime in seconds, or None."""
+
+    def get(client):
         pipe = client.pipeline(transaction=False)
         pipe.get(key)
         pipe.pttl(key)
-        raw, remaining_ms = pipe.execute()
-    except _redis_error() as exc:
-        log.warning("shared cache unavailable: %s", type(exc).__name__)
+        return pipe.execute()
+
+    found = _call_redis(get)
+    if found is None:
         return None
+    raw, remaining_ms = found
     if not raw or remaining_ms is None or remaining_ms <= 0:
         return None
     return json.loads(raw), remaining_ms / 1000
 
 
 def _redis_set(key: str, value: Any, ttl: float) -> None:
-    client = _client()
-    if client is None or ttl <= 0:
-        return
-    try:
-        client.set(key, json.dumps(value), px=max(int(ttl * 1000), 1))
-    except _redis_error() as exc:
-        log.warning("shared cache unavailable: %s", type(exc).__name__)
+    if ttl > 0:
+        _call_redis(lambda client: client.set(key, json.dumps(value), px=max(int(ttl * 1000), 1)))
 
 
 def _redis_delete(key: str) -> None:
-    client = _client()
-    if client is None:
-        return
-    try:
-        client.delete(key)
-    except _redis_error() as exc:
-        log.warning("shared cache unavailable: %s", type(exc).__name__)
+    _call_redis(lambda client: client.delete(key))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from email_validator import EmailNotValidError, validate_email
 
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
@@ -33,3 +35,12 @@ def canonicalize_email(address: str) -> str:
     if domain in GMAIL_DOMAINS:
         local, domain = local.replace(".", ""), "gmail.com"
     return f"{local}@{domain}"
+
+
+# An address inside a free text (an error message, say) keeps only its domain.
+ADDRESS_IN_TEXT = re.compile(r"[^\s@<>\"'(),;:\[\]]+@([A-Za-z0-9.-]+)")
+
+
+def without_addresses(text: str) -> str:
+    """The text with every email address in it cut down to its domain (…@example.org)."""
+    return ADDRESS_IN_TEXT.sub(r"…@\1", text)

@@ -9,6 +9,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from widget.core.metrics import RATE_LIMITED
+
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,7 +28,14 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 babel = Babel()
 csrf = CSRFProtect()
+
+
+def _count_refusal(request_limit) -> None:
+    # The decorated limits (logins, link and privacy pages); signing counts its own.
+    RATE_LIMITED.labels("page").inc()
+
+
 # Storage, strategy and fallback come from RATELIMIT_* settings set in the factory.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=get_remote_address, default_limits=[], on_breach=_count_refusal)
 # Dashboard sessions only; the user loader and login view are set in the factory.
 login_manager = LoginManager()

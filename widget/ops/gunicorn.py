@@ -10,11 +10,14 @@ redacted here; everything else about the request stays for debugging.
 
 from __future__ import annotations
 
+import os
 import re
 
 from flask import Flask
 from gunicorn.glogging import Logger
 from sqlalchemy.orm import configure_mappers
+
+from widget.ops.logs import formatter
 
 # Paths whose last part is a secret: signers' links, invitations and password resets.
 SECRET_PATH = re.compile(r"(/s|/dashboard/invite|/dashboard/reset)/[^/?\s]+")
@@ -25,7 +28,43 @@ def redact_path(path: str) -> str:
     return SECRET_PATH.sub(r"\1/…", path.split("?", 1)[0])
 
 
+# Probes every few seconds from the load balancer or the monitoring: not worth a line.
+QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+
+
 class RedactingLogger(Logger):
+    """gunicorn's logger: the access log redacted (see redact_path), health probes left
+    out, and LOG_FORMAT=json honoured (one JSON object per line, like the app's)."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        self.json = os.environ.get("LOG_FORMAT", "text").strip() == "json"
+        if self.json:
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(formatter("json"))
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if environ.get("PATH_INFO") in QUIET_PATHS:
+            return
+        if not self.json:
+            super().access(resp, req, environ, request_time)
+            return
+        if not self.access_log_enabled:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        self.access_log.info(
+            "request",
+            extra={
+                "method": environ.get("REQUEST_METHOD", "-"),
+                "path": atoms["U"],
+                "status": getattr(resp, "status_code", None) or atoms["s"],
+                "bytes": atoms["B"],
+                "duration_ms": round(request_time.total_seconds() * 1000, 1),
+                "request_id": _response_header(resp, "x-request-id") or "-",
+            },
+        )
+
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         path = redact_path(environ.get("PATH_INFO", ""))
@@ -37,6 +76,13 @@ class RedactingLogger(Logger):
             f="-",  # the referer: a partner page URL, possibly with personal tokens
         )
         return atoms
+
+
+def _response_header(resp, name: str) -> str | None:
+    for key, value in getattr(resp, "headers", ()) or ():
+        if key.lower() == name:
+            return value
+    return None
 
 
 # --- work done once in the master, before the workers are forked ---------------------------

@@ -16,11 +16,13 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from http.client import InvalidURL
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from widget.core.email_address import without_addresses
 from widget.core.extensions import db
 from widget.core.models import OutboxMessage, OutboxStatus, utcnow
 from widget.outbox.compose import NothingToSend, render_email
@@ -68,6 +70,13 @@ class _LazySmtp:
         if self.connection is None:
             self.connection = _connect()
         self.connection.send_message(email)
+
+    def reset(self) -> None:
+        """Forget a connection that failed; the next email opens a new one."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
 
     def close(self) -> None:
         if self.connection is not None:
@@ -130,13 +139,27 @@ def _connect() -> smtplib.SMTP:
 
 
 def _deliver_one(smtp: _LazySmtp, message_id: int, now: datetime, report: DeliveryReport) -> None:
+    """Send one message and record what happened to it. Whatever goes wrong is recorded
+    against this message alone, so one bad message never stops the rest of the batch: a
+    message that cannot be composed (a header with a line break, a template error) or is
+    refused for good fails at once; anything that may pass (a network error, a database
+    blip, an unknown error) is retried with a growing wait."""
     message = db.session.get(OutboxMessage, message_id)
+    channel, kind = message.channel, message.kind
     try:
-        if message.channel == "webhook":
+        email = None if channel == "webhook" else render_email(message)
+    except SQLAlchemyError as exc:
+        _record_failure(message_id, exc, now, report, permanent=False)
+        return
+    except Exception as exc:  # composing is deterministic: retrying cannot help
+        _record_failure(message_id, exc, now, report, permanent=True)
+        return
+    try:
+        if email is None:
             post_webhook(message)
         else:
-            smtp.send(render_email(message))
-    except (NothingToSend, WebhookRefused) as exc:
+            smtp.send(email)
+    except (NothingToSend, WebhookRefused, InvalidURL, ValueError) as exc:
         _record_failure(message_id, exc, now, report, permanent=True)
         return
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
@@ -145,7 +168,9 @@ def _deliver_one(smtp: _LazySmtp, message_id: int, now: datetime, report: Delive
     except smtplib.SMTPResponseException as exc:
         _record_failure(message_id, exc, now, report, permanent=500 <= exc.smtp_code < 600)
         return
-    except (OSError, smtplib.SMTPException) as exc:
+    except Exception as exc:  # the network, the server, anything else: try again later
+        if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
+            smtp.reset()  # the next email opens a fresh connection
         _record_failure(message_id, exc, now, report, permanent=False)
         return
     message.status = OutboxStatus.SENT
@@ -155,6 +180,7 @@ def _deliver_one(smtp: _LazySmtp, message_id: int, now: datetime, report: Delive
     message.payload = _without_personal_data(message)
     db.session.commit()
     report.sent += 1
+    log.info("outbox %s: %s %s sent", message_id, channel, kind)
 
 
 def _without_personal_data(message: OutboxMessage) -> dict:
@@ -175,16 +201,22 @@ def _record_failure(
     message = db.session.get(OutboxMessage, message_id)
     message.attempts += 1
     message.locked_until = None
-    message.last_error = f"{type(error).__name__}: {error}"[:500]
+    message.last_error = without_addresses(f"{type(error).__name__}: {error}")[:500]
     if permanent or message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         message.status = OutboxStatus.FAILED
         message.payload = _without_personal_data(message)
         report.failed += 1
+        outcome = "failed for good"
     else:
         wait = min(timedelta(minutes=2 ** (message.attempts - 1)), MAX_BACKOFF)
         message.next_attempt_at = now + wait * random.uniform(0.8, 1.2)
         report.retrying += 1
+        outcome = "will be retried"
     report.errors.append(message.last_error)
     # The error text can quote the address: logs get the kind of failure only.
-    log.warning("outbox %s: %s (attempt %s)", message_id, type(error).__name__, message.attempts)
+    log.warning(
+        "outbox %s: %s %s %s after attempt %s (%s)",
+        message_id, message.channel, message.kind, outcome, message.attempts,
+        type(error).__name__,
+    )  # fmt: skip
     db.session.commit()

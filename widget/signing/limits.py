@@ -1,13 +1,13 @@
 """Signing rate limits: per client network and per partner, burst and sustained.
 
 Flask-Limiter holds the counters: in this process by default, in Redis (shared by every
-app process) when REDIS_URL is set. If Redis is unreachable the limits fall back to this
-process's memory: Redis being down must never stop people from signing.
+app process) when REDIS_URL is set. If Redis does not answer, the limits fall back to this
+process's memory, and the breaker (core.breaker) keeps them there until Redis is tried
+again: Redis being down, or hanging, must never stop people from signing.
 """
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 
 from flask import current_app, request
@@ -16,11 +16,10 @@ from limits import parse_many
 from limits.strategies import MovingWindowRateLimiter
 
 from widget.core.addresses import hash_ip
+from widget.core.breaker import breaker
 from widget.core.extensions import limiter
+from widget.core.metrics import RATE_LIMITED
 from widget.core.rate_counters import InProcessStorage
-
-log = logging.getLogger(__name__)
-
 
 # The signer's busiest endpoints. Flask-Limiter has no limit to count on any of them
 # (signing counts its own, below, once the form is valid), yet its per-request hook looked
@@ -33,6 +32,9 @@ UNLIMITED_ENDPOINTS = frozenset(
         "embed.counter",
         "embed.embed_script",
         "api.petition_count",
+        "monitoring.healthz",
+        "monitoring.readyz",
+        "monitoring.metrics",
     }
 )
 
@@ -68,14 +70,23 @@ def is_over_signing_limit(ip: str | None, partner_slug: str | None) -> bool:
             for limit in _parsed(config["RATE_LIMIT_PER_PARTNER"])
         ]
     over = False
+    circuit = breaker("redis") if config.get("REDIS_URL") else None
     for limit, scope, key in checks:
-        try:
-            allowed = limiter.limiter.hit(limit, prefix, scope, key)
-        except Exception as exc:  # any storage failure: count in memory instead
-            log.warning(
-                "rate-limit storage unavailable (%s); counting in memory", type(exc).__name__
-            )
+        allowed = None
+        if circuit is None or circuit.allows():
+            try:
+                allowed = limiter.limiter.hit(limit, prefix, scope, key)
+            except Exception as exc:  # any storage failure: count in memory instead
+                if circuit is None:
+                    raise
+                circuit.failed(exc)
+            else:
+                if circuit is not None:
+                    circuit.succeeded()
+        if allowed is None:
             allowed = _fallback().hit(limit, prefix, scope, key)
+        if not allowed:
+            RATE_LIMITED.labels(scope).inc()
         over = over or not allowed
     return over
 

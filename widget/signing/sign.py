@@ -13,6 +13,7 @@ from widget.campaign.consent import Statement, consent_rows, consent_text_id, st
 from widget.core.addresses import hash_ip
 from widget.core.email_address import canonicalize_email
 from widget.core.errors import PetitionNotAccepting, RateLimited
+from widget.core.metrics import SIGNATURES
 from widget.core.models import ACTIVE_STATES, Partner, Petition, Signature, SignatureState, utcnow
 from widget.core.tokens import new_token
 from widget.counting.public_count import CountSnapshot, count_after_signing
@@ -106,10 +107,11 @@ def sign_petition(
         raise PetitionNotAccepting(petition.slug)
     if data.honeypot:
         # Looks like success to the bot; nothing is stored.
-        return Signed(SignOutcome.DISCARDED, False, petition, now)
+        return _measured(Signed(SignOutcome.DISCARDED, False, petition, now))
     if count_against_limits:
         over_limit = is_over_signing_limit(ip, partner.slug if partner else None) or over_limit
     if over_limit and not petition.holds_over_limit:
+        SIGNATURES.labels("refused").inc()
         raise RateLimited(petition.slug)
     stored = SignOutcome.HELD if over_limit else SignOutcome.SIGNED
     counted = counts_at_once(petition, stored)
@@ -162,8 +164,13 @@ def sign_petition(
     except IntegrityError:
         # The unique (petition, canonical email) index says this person signed already.
         notify_duplicate(petition_id, canonical, now=now)
-        return Signed(SignOutcome.DUPLICATE, False, petition, now)
-    return Signed(stored, counted, petition, now)
+        return _measured(Signed(SignOutcome.DUPLICATE, False, petition, now))
+    return _measured(Signed(stored, counted, petition, now))
+
+
+def _measured(signed: Signed) -> Signed:
+    SIGNATURES.labels(signed.outcome.value).inc()
+    return signed
 
 
 def counts_at_once(petition: Petition, outcome: SignOutcome) -> bool:

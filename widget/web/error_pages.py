@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from widget.core.errors import NotFound, UnknownPartner, UnknownPetition
 from widget.core.extensions import db
 from widget.i18n.locales import text_direction
+from widget.web.monitoring import count_pool_timeout
 from widget.web.security import widget_csp
 
 MESSAGES = {
@@ -91,6 +92,8 @@ def handle_database_unavailable(error: Exception):
 
     Nothing was committed (the transaction failed), so the signer is told to retry.
     """
+    if isinstance(error, PoolTimeout):
+        count_pool_timeout()
     db.session.rollback()
     body, status, headers = _respond(503, MESSAGES[503])
     headers["Retry-After"] = "30"

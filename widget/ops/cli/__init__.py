@@ -6,16 +6,31 @@ from __future__ import annotations
 
 import click
 
-from widget.ops.cli import count, fraud, partner, petition, privacy, translate, user, worker
+from widget.ops.cli import (
+    backup,
+    config,
+    count,
+    fraud,
+    outbox,
+    partner,
+    petition,
+    privacy,
+    translate,
+    user,
+    worker,
+)
 
 
 def register_cli(group: click.Group) -> None:
     """Add the app's commands to its command group (see web.app._LazyCommands)."""
     for command in (
+        backup.backup_command,
+        config.config_cli,
         petition.petition_cli,
         partner.partner_cli,
         count.count_cli,
         fraud.fraud_cli,
+        outbox.outbox_cli,
         privacy.privacy_cli,
         translate.translate_cli,
         user.user_cli,

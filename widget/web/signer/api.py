@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 from flask import Blueprint, current_app, jsonify, request
 
 from widget.campaign.widget_context import may_embed
 from widget.counting.public_count import read_count_for_slug
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 description of this API (checked by schemathesis in the tests)."""
+    response = current_app.response_class(_openapi_bytes(), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@cache
+def _openapi_bytes() -> bytes:
+    return OPENAPI.read_bytes()
 
 
 @bp.get("/petitions/<slug>")
