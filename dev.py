@@ -31,16 +31,22 @@ def run(*args: str | Path, env: dict | None = None) -> None:
 
 
 def ensure_venv() -> None:
-    """Create .venv and install the project with its dev extras (again when pyproject changes)."""
+    """Create .venv and install the locked dependencies (with their hashes), then the
+    project itself; again whenever pyproject.toml or the lock file changes."""
     if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be started by an older python3)
         sys.exit("Python 3.11 or newer is needed.")
     if not (BIN / "python").exists():
         venv.create(VENV, with_pip=True)
     stamp = VENV / ".installed"
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + (ROOT / "requirements-dev.lock").read_bytes()
+    ).hexdigest()
     if not stamp.exists() or stamp.read_text() != wanted:
-        run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-        run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        pip = [BIN / "python", "-m", "pip", "install", "--quiet"]
+        # Every package pinned and checked against its hash (requirements-dev.lock, made
+        # by pip-compile from pyproject.toml); nothing else is fetched.
+        run(*pip, "--require-hashes", "-r", "requirements-dev.lock")
+        run(*pip, "--no-deps", "--no-build-isolation", "-e", ".")
         stamp.write_text(wanted)
 
 

@@ -28,13 +28,34 @@ def _seeding():
     return seeding
 
 
+FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Seed even a database that holds more than the demo (never a real campaign's).",
+)
+
+
+def _seed(force: bool):
+    demo = _demo()
+    try:
+        return demo.seed_demo(
+            partner_origins=demo.DEFAULT_PARTNER_ORIGINS,
+            supported_locales=supported_locales(),
+            force=force,
+        )
+    except demo.DemoRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @click.command("demo")
-def demo_command():
-    """Create (or refresh) the demo petition and partners. Safe to run again."""
-    result = _demo().seed_demo(
-        partner_origins=_demo().DEFAULT_PARTNER_ORIGINS, supported_locales=supported_locales()
-    )
+@FORCE
+def demo_command(force):
+    """Create (or refresh) the demo petition, partners and accounts, in a new or empty
+    database (or one that holds only the demo). Prints the accounts' new passwords once."""
+    result = _seed(force)
     click.echo(f"demo petition {result.petition_slug} with partners {', '.join(result.partners)}")
+    for address, password in result.passwords.items():
+        click.echo(f"  {address} / {password}")
 
 
 @click.command("run-demo")
@@ -45,15 +66,16 @@ def demo_command():
     default=True,
     help="Run a console mail server on 127.0.0.1:8025 and the mail worker too.",
 )
-def run_demo_command(host, port, mail):
+@FORCE
+def run_demo_command(host, port, mail, force):
     """Seed the demo, then serve the widget and the demo partner pages until Ctrl-C."""
     if "PUBLIC_URL" not in os.environ:
         # Embed codes and origin checks must name the address actually served.
         current_app.config["PUBLIC_URL"] = f"http://{host}:{port}"
-    _demo().seed_demo(
-        partner_origins=_demo().DEFAULT_PARTNER_ORIGINS, supported_locales=supported_locales()
+    result = _seed(force)
+    _demo().serve_demo(
+        current_app._get_current_object(), result.passwords, host=host, port=port, with_mail=mail
     )
-    _demo().serve_demo(current_app._get_current_object(), host=host, port=port, with_mail=mail)
 
 
 @click.command("seed")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import email
+import secrets
 import threading
 from dataclasses import dataclass
 from email import policy
 
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from devtools.partner_site import PartnerPage, create_partner_site
@@ -18,7 +20,7 @@ from widget.campaign.cached_settings import forget_cached_settings
 from widget.campaign.partners import add_partner, add_partner_origins
 from widget.campaign.petitions import create_petition, set_petition_text, update_petition
 from widget.core.extensions import db
-from widget.core.models import Partner, Petition, PetitionStatus, Signature, UserRole
+from widget.core.models import Partner, Petition, PetitionStatus, Signature, User, UserRole
 from widget.ops.worker import run_worker
 
 DEMO_PETITION = "safe-online"
@@ -72,11 +74,18 @@ PARTNERS = {
 }
 
 
-# Known passwords, for the local demo only: `run-demo` prints them.
+# The demo's accounts. Their passwords are random, made anew by every seeding and printed
+# once: a published password would open any database the demo was run against.
 DEMO_ACCOUNTS = {
-    "operator@demo.example": ("Demo Operator", "demo-operator-password", None),
-    "partner@demo.example": ("Demo Partner User", "demo-partner-password", "kinderschutz-demo"),
+    "operator@demo.example": ("Demo Operator", None),
+    "partner@demo.example": ("Demo Partner User", "kinderschutz-demo"),
 }
+
+
+class DemoRefused(Exception):
+    """The database holds more than the demo: seeding it would add accounts there."""
+
+
 DEMO_SIGNATURES = 2400
 
 
@@ -84,10 +93,32 @@ DEMO_SIGNATURES = 2400
 class DemoResult:
     petition_slug: str
     partners: list[str]
+    passwords: dict[str, str]  # account → its new password, to print once
 
 
-def seed_demo(*, partner_origins: dict[str, str], supported_locales: list[str]) -> DemoResult:
-    """Create the demo petition and partners, or bring them back to the demo state."""
+def holds_only_the_demo() -> bool:
+    """Whether the database is new, empty, or holds nothing but the demo's own records."""
+    petitions = set(db.session.scalars(select(Petition.slug)))
+    partners = set(db.session.scalars(select(Partner.slug)))
+    users = set(db.session.scalars(select(User.email)))
+    return (
+        petitions <= {DEMO_PETITION} and partners <= set(PARTNERS) and users <= set(DEMO_ACCOUNTS)
+    )
+
+
+def seed_demo(
+    *, partner_origins: dict[str, str], supported_locales: list[str], force: bool = False
+) -> DemoResult:
+    """Create the demo petition and partners, or bring them back to the demo state.
+
+    Refuses (DemoRefused) a database that holds anything else, unless ``force``: the demo
+    adds an operator account, and DATABASE_URL may point at a real campaign's database."""
+    if not force and not holds_only_the_demo():
+        raise DemoRefused(
+            "this database holds more than the demo (petitions, partners or accounts of its "
+            "own): the demo would add an operator account to it. Point DATABASE_URL at a new "
+            "database, or pass --force if you really mean this one."
+        )
     petition = db.session.scalar(select(Petition).where(Petition.slug == DEMO_PETITION))
     if petition is None:
         create_petition(
@@ -119,19 +150,29 @@ def seed_demo(*, partner_origins: dict[str, str], supported_locales: list[str]) 
             add_partner(slug, origins=[origin], **PARTNERS[slug])
         else:
             add_partner_origins(slug, [origin])
-    _seed_accounts()
+    passwords = _seed_accounts()
     if not db.session.scalar(select(Signature.id).limit(1)):
         # Three weeks of synthetic signers, so the dashboard's charts have a shape.
         seed_signatures(DEMO_PETITION, DEMO_SIGNATURES, days=21)
-    return DemoResult(DEMO_PETITION, sorted(partner_origins))
+    return DemoResult(DEMO_PETITION, sorted(partner_origins), passwords)
 
 
-def _seed_accounts() -> None:
-    for address, (name, password, partner_slug) in DEMO_ACCOUNTS.items():
-        if find_user(address) is not None:
-            continue
-        role = UserRole.PARTNER if partner_slug else UserRole.OPERATOR
-        create_user(address, name, password, role=role, partner_slug=partner_slug, actor="demo")
+def _seed_accounts() -> dict[str, str]:
+    """The demo accounts, each with a new random password (returned, to print once)."""
+    passwords = {}
+    for address, (name, partner_slug) in DEMO_ACCOUNTS.items():
+        password = secrets.token_urlsafe(12)
+        user = find_user(address)
+        if user is None:
+            role = UserRole.PARTNER if partner_slug else UserRole.OPERATOR
+            create_user(address, name, password, role=role, partner_slug=partner_slug,
+                        actor="demo")  # fmt: skip
+        else:
+            user.password_hash = generate_password_hash(password)
+            user.session_version += 1
+            db.session.commit()
+        passwords[address] = password
+    return passwords
 
 
 def demo_pages() -> dict[str, list[PartnerPage]]:
@@ -182,7 +223,9 @@ def start_demo_mail(app: Flask) -> threading.Event:
     return stop
 
 
-def serve_demo(app: Flask, *, host: str, port: int, with_mail: bool = True) -> None:
+def serve_demo(
+    app: Flask, passwords: dict[str, str], *, host: str, port: int, with_mail: bool = True
+) -> None:
     """Run the widget and each demo partner's site (on its own origin) until Ctrl-C."""
     stop_mail = start_demo_mail(app) if with_mail else None
     servers = []
@@ -200,9 +243,9 @@ def serve_demo(app: Flask, *, host: str, port: int, with_mail: bool = True) -> N
             print(f"Partner page:   {origin}{page.path}  ({page.title})", flush=True)
     print(f"Count (JSON):   {public}/api/v1/petitions/{DEMO_PETITION}", flush=True)
     print(f"Dashboard:      {public}/dashboard/", flush=True)
-    for address, (_, password, partner_slug) in DEMO_ACCOUNTS.items():
+    for address, (_, partner_slug) in DEMO_ACCOUNTS.items():
         role = f"partner user of {partner_slug}" if partner_slug else "operator"
-        print(f"  log in as {address} / {password} ({role})", flush=True)
+        print(f"  log in as {address} / {passwords[address]} ({role})", flush=True)
     if with_mail:
         print("Emails (confirmation links) are printed here as they are sent.", flush=True)
     widget = make_server(host, port, app, threaded=True)

@@ -4,7 +4,8 @@
     export SECRET_KEY=$(python3 -c "import secrets; print(secrets.token_hex(32))")
     .venv/bin/flask --app wsgi db upgrade
     .venv/bin/flask --app wsgi run-demo --port 5050
-    .venv/bin/python docs/screenshots.py http://127.0.0.1:5050
+    DEMO_OPERATOR_PASSWORD=… DEMO_PARTNER_PASSWORD=… .venv/bin/python docs/screenshots.py \
+        http://127.0.0.1:5050
 
 Uses Debian's Chromium (CHROMIUM to override) through Playwright, like the browser tests.
 """
@@ -19,8 +20,9 @@ from playwright.sync_api import sync_playwright
 
 OUT = Path(__file__).resolve().parent / "screenshots"
 PETITION, PARTNER = "safe-online", "kinderschutz-demo"
-OPERATOR = ("operator@demo.example", "demo-operator-password")
-PARTNER_USER = ("partner@demo.example", "demo-partner-password")
+# run-demo prints the demo accounts' passwords (random at every start): pass them here.
+OPERATOR = ("operator@demo.example", os.environ.get("DEMO_OPERATOR_PASSWORD", ""))
+PARTNER_USER = ("partner@demo.example", os.environ.get("DEMO_PARTNER_PASSWORD", ""))
 OPERATOR_PAGES = {
     "dashboard-overview": "/dashboard/",
     "dashboard-petition": f"/dashboard/petitions/{PETITION}",

@@ -120,6 +120,24 @@ def app(database_url, app_config):
 
 
 @pytest.fixture
+def new_app():
+    """Make further apps (other settings, the same or another database); their connection
+    pools are closed at the end of the test (an open PostgreSQL connection left to the
+    garbage collector fails a later test with a ResourceWarning)."""
+    made = []
+
+    def make(database_url: str, **overrides):
+        made.append(make_app(database_url, **overrides))
+        return made[-1]
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -5,17 +5,30 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.conftest import PUBLIC_URL
 from tests.factories import make_partner, make_petition, sign
 from widget.campaign.petitions import get_petition
 from widget.core.extensions import db
-from widget.core.models import CountingPolicy, Signature, SignatureState, utcnow
+from widget.core.models import (
+    CountingPolicy,
+    ErasureLog,
+    Signature,
+    SignatureState,
+    SignatureToken,
+    utcnow,
+)
+from widget.counting.endings import end_signatures
 from widget.counting.public_count import read_count
 from widget.counting.tallies import verify_count
 from widget.ops.worker import run_worker_once
-from widget.signers.confirmation import LinkStatus, confirm_signature, withdraw_signature
+from widget.signers.confirmation import (
+    LinkStatus,
+    confirm_signature,
+    resolve_link,
+    withdraw_signature,
+)
 
 LINK = re.compile(r"https?://\S+/s/([\w-]+)/(confirm|withdraw)")
 
@@ -163,3 +176,81 @@ def test_after_this_wasnt_me_the_owner_can_sign_themselves(client, app, smtp):
     assert sign(petition, email="ada@example.org", first_name="Ada").name == "SIGNED"
     assert read_count(petition, fresh=True).count == 1
     assert verify_count(petition.id) == []
+
+
+def mailed_links(smtp, address: str) -> dict:
+    run_worker_once()
+    (mail,) = smtp.to(address)
+    return links_from(mail)
+
+
+def test_a_confirmation_counts_the_signature_for_its_partner_and_country(app, smtp):
+    petition = make_petition(counts_on=CountingPolicy.ON_CONFIRMATION)
+    partner = make_partner()
+    sign(petition, partner, email="ada@example.org", country="FR")
+    confirm_signature(mailed_links(smtp, "ada@example.org")["confirm"])
+    snapshot = read_count(petition, fresh=True)
+    assert (snapshot.count, snapshot.direct) == (1, 0)
+    assert (snapshot.partners, snapshot.countries) == ({"friends-of-bees": 1}, {"FR": 1})
+    assert verify_count(petition.id) == []
+
+
+def test_links_of_a_signature_taken_out_say_so_in_the_signers_language(app, client, smtp):
+    petition = make_petition(texts={"de": {"title": "Rettet die Bienen"}})
+    sign(petition, email="ada@example.org", locale="de")
+    links = mailed_links(smtp, "ada@example.org")
+    row = signature()
+    end_signatures(select(Signature.id), state=SignatureState.INVALIDATED, now=utcnow())
+    db.session.commit()
+    target = resolve_link(links["confirm"])
+    assert (target.status, target.signature.id, target.petition.slug, target.locale) == (
+        LinkStatus.ENDED, row.id, "save-the-bees", "de",
+    )  # fmt: skip
+    page = client.get(f"/s/{links['confirm']}/confirm", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<html lang="de"' in html
+    assert "<title>Diese Unterschrift wurde entfernt</title>" in html
+    assert "Rettet die Bienen" in html and 'href="/p/save-the-bees?lang=de"' in html
+    client.post(f"/s/{links['confirm']}/confirm")
+    assert signature().confirmed_at is None
+    assert read_count(petition, fresh=True).count == 0
+
+
+def test_an_expired_link_names_the_petition_and_still_withdraws(app, client, smtp):
+    petition = make_petition(
+        counts_on=CountingPolicy.ON_CONFIRMATION, texts={"de": {"title": "Rettet die Bienen"}}
+    )
+    sign(petition, email="ada@example.org", locale="de")
+    links = mailed_links(smtp, "ada@example.org")
+    db.session.execute(update(SignatureToken).values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    page = client.get(f"/s/{links['confirm']}/confirm", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert '<html lang="de"' in html and "<title>Dieser Link ist abgelaufen</title>" in html
+    assert "Rettet die Bienen" in html and 'href="/p/save-the-bees?lang=de"' in html
+    done = client.post(f"/s/{links['withdraw']}/withdraw")
+    assert done.status_code == 200
+    assert "<title>Die Unterschrift wurde zurückgezogen</title>" in done.get_data(as_text=True)
+    assert signature().state == SignatureState.ERASED
+
+
+def test_this_wasnt_me_takes_out_that_signature_alone_and_logs_who_asked(app, client, smtp):
+    petition = make_petition(texts={"de": {"title": "Rettet die Bienen"}})
+    partner = make_partner()
+    sign(petition, partner, email="bystander@example.org")
+    sign(petition, partner, email="victim@example.org", locale="de")
+    links = mailed_links(smtp, "victim@example.org")
+    done = client.post(f"/s/{links['withdraw']}/withdraw", headers={"Accept-Language": "en"})
+    html = done.get_data(as_text=True)
+    assert '<html lang="de"' in html and "Rettet die Bienen" in html
+    assert "<title>Die Unterschrift wurde zurückgezogen</title>" in html
+    db.session.expire_all()
+    bystander = db.session.scalars(
+        select(Signature).where(Signature.email == "bystander@example.org")
+    ).one()
+    assert bystander.state == SignatureState.SIGNED and bystander.counted_at is not None
+    snapshot = read_count(petition, fresh=True)
+    assert (snapshot.count, snapshot.partners, snapshot.direct) == (1, {"friends-of-bees": 1}, 0)
+    assert verify_count(petition.id) == []
+    log = db.session.scalars(select(ErasureLog)).one()
+    assert (log.channel, log.actor) == ("self-service", "signer")

@@ -276,11 +276,12 @@ def test_closed_petition_shows_a_clear_page(client, petition, partner):
     assert stored_signatures() == 1
 
 
-def test_draft_petition_is_not_open_yet(client, app):
+def test_a_draft_petition_is_unknown_to_the_public(client, app):
     make_petition(is_open=False)
-    assert "not open for signatures yet" in client.get("/embed/save-the-bees").get_data(
-        as_text=True
-    )
+    for url in ("/embed/save-the-bees", "/p/save-the-bees", "/api/v1/petitions/save-the-bees"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "Save the bees" not in response.text  # not even its title
 
 
 @pytest.mark.parametrize(

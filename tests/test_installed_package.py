@@ -39,7 +39,10 @@ def installed(tmp_path_factory) -> Path:
     (wheel,) = (base / "dist").glob("petition_widget-*.whl")
     venv.create(base / "venv", with_pip=True)
     bin_dir = base / "venv" / "bin"
-    subprocess.run([bin_dir / "pip", "install", "-q", str(wheel)], check=True)
+    # As in production: the locked dependencies (hashes checked), then the wheel alone.
+    lock = ROOT / "requirements.lock"
+    subprocess.run([bin_dir / "pip", "install", "-q", "--require-hashes", "-r", lock], check=True)
+    subprocess.run([bin_dir / "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
     return bin_dir
 
 

@@ -27,6 +27,7 @@ from widget.core import addresses
 from widget.core.addresses import hash_ip
 from widget.core.extensions import db
 from widget.core.models import (
+    AuditEntry,
     ConsentRecord,
     ConsentText,
     Delivery,
@@ -47,8 +48,8 @@ from widget.outbox.webhooks import sign as sign_body
 from widget.outbox.webhooks import verify_signature
 from widget.signers.access import send_data_copy
 from widget.signers.confirmation import confirm_signature
-from widget.signers.erasure import apply_retention, erase_address
-from widget.signers.exports import export_rows
+from widget.signers.erasure import apply_retention, erase_address, erase_signatures
+from widget.signers.exports import acknowledge_erasures, export_rows, pending_erasures
 
 LINK = re.compile(r"https?://\S+/s/([\w-]+)/(confirm|withdraw|data)")
 
@@ -161,7 +162,7 @@ def test_partner_export_holds_only_its_confirmed_opted_in_signers(app, smtp):
     )
 
 
-def test_export_lists_erasures_once(app, smtp):
+def test_export_lists_erasures_until_the_recipient_acknowledges_them(app, smtp):
     petition = make_petition()
     friends = make_partner()
     sign(petition, friends, email="gone@example.org", partner_opt_in=True)
@@ -169,14 +170,20 @@ def test_export_lists_erasures_once(app, smtp):
     "".join(export_rows("save-the-bees", "partner:friends-of-bees"))
     ref = db.session.scalars(select(Signature.public_ref)).one()
     erase_address("gone@example.org", channel="test", actor="t")
-    rows = list(
-        csv.DictReader(
+
+    def erase_lines():
+        rows = csv.DictReader(
             io.StringIO("".join(export_rows("save-the-bees", "partner:friends-of-bees")))
         )
-    )
-    assert [(r["action"], r["ref"], r["email"]) for r in rows] == [("erase", ref, "")]
-    again = "".join(export_rows("save-the-bees", "partner:friends-of-bees"))
-    assert ref not in again
+        return [(r["action"], r["ref"], r["email"]) for r in rows]
+
+    assert erase_lines() == [("erase", ref, "")]
+    # Downloading again (by anyone) uses nothing up: the line stays until acknowledged.
+    assert erase_lines() == [("erase", ref, "")]
+    (pending,) = pending_erasures(f"partner:{friends.id}")
+    assert acknowledge_erasures("save-the-bees", "partner:friends-of-bees", up_to=pending.id,
+                                actor="pat@friends.example") == 1  # fmt: skip
+    assert erase_lines() == []
 
 
 def test_spreadsheet_safe_cells():
@@ -220,6 +227,7 @@ def every_text_in_the_database() -> str:
 def test_erasure_removes_every_trace_of_the_address(app, smtp):
     petition = make_petition(goal=10)
     friends = make_partner()
+    app.config["DEVELOPMENT_WEBHOOKS"] = True  # a hook on this machine, never answering
     set_partner_webhook("friends-of-bees", "http://127.0.0.1:9/hook")
     sign(
         petition,
@@ -438,7 +446,10 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def webhook_receiver():
+def webhook_receiver(app):
+    """A partner's webhook on this machine, over plain http: allowed for this test only
+    (DEVELOPMENT_WEBHOOKS); production refuses both."""
+    app.config["DEVELOPMENT_WEBHOOKS"] = True
     Receiver.received = []
     server = HTTPServer(("127.0.0.1", free_port()), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -512,3 +523,104 @@ def test_logs_hold_no_email_addresses(app, caplog, smtp):
         sign(petition, email="private@example.org")
         run_worker_once()
     assert caplog.records and "private@example.org" not in caplog.text
+
+
+def test_an_erasure_preview_changes_nothing_and_the_erasure_is_logged_by_reference(app, smtp):
+    petition = make_petition()
+    friends = make_partner()
+    sign(petition, friends, email="gone@example.org", partner_opt_in=True)
+    confirm_all(smtp)  # the confirmation email is sent
+    "".join(export_rows("save-the-bees", "partner:friends-of-bees"))
+    sign(petition, friends, email="gone@example.org")  # a duplicate notice, not sent yet
+    sign(petition, email="other@example.org")  # someone else's email, not sent yet
+    ref = db.session.scalar(
+        select(Signature.public_ref).where(Signature.email == "gone@example.org")
+    )
+
+    preview = erase_address("gone@example.org", channel="cli", actor="dpo", dry_run=True)
+    assert (preview.dry_run, preview.signatures, preview.outbox_messages) == (True, 1, 1)
+    assert preview.recipients_notified == [f"partner:{friends.id}"]
+    assert preview.recipient_names == ["Friends of Bees"]
+    assert db.session.scalar(select(Signature.email).where(Signature.public_ref == ref))
+    assert db.session.scalars(select(ErasureLog)).all() == []
+
+    result = erase_address("gone@example.org", channel="cli", actor="dpo")
+    assert (result.dry_run, result.signatures) == (False, 1)
+    assert result.recipients_notified == [f"partner:{friends.id}"]
+    assert result.recipient_names == ["Friends of Bees"]
+    log = db.session.scalars(select(ErasureLog)).one()
+    assert (log.signature_refs, log.outbox_messages_deleted) == ([ref], result.outbox_messages)
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.erase")).one()
+    assert (entry.actor, entry.subject, entry.details) == (
+        "dpo",
+        "signatures:1",
+        {"channel": "cli", "refs": [ref]},
+    )
+
+
+def test_erasing_an_erased_signature_again_changes_and_logs_nothing(app):
+    petition = make_petition()
+    sign(petition, email="gone@example.org")
+    signature_id = db.session.scalars(select(Signature.id)).one()
+    assert erase_signatures([signature_id], channel="dashboard", actor="op").signatures == 1
+    again = erase_signatures([signature_id], channel="dashboard", actor="op")
+    assert (again.signatures, again.outbox_messages) == (0, 0)
+    assert len(db.session.scalars(select(ErasureLog)).all()) == 1
+
+
+def test_erasure_for_one_petition_leaves_the_signers_other_petitions(app):
+    bees, wasps = make_petition("bees"), make_petition("wasps")
+    sign(bees, email="ada@example.org")
+    sign(wasps, email="ada@example.org")
+    erase_address("ada@example.org", channel="cli", actor="dpo", petition_id=bees.id)
+    emails = dict(db.session.execute(select(Signature.petition_id, Signature.email)).all())
+    assert emails == {bees.id: "", wasps.id: "ada@example.org"}
+
+
+def test_an_erasure_that_leaves_the_count_shows_in_the_cached_count_at_once(app):
+    app.config.update(ERASURE_KEEPS_COUNT=False, COUNT_CACHE_SECONDS=60)
+    petition = make_petition()
+    sign(petition, email="gone@example.org")
+    sign(petition, email="stays@example.org")
+    assert read_count(petition).count == 2  # and cached for a minute
+    erase_address("gone@example.org", channel="cli", actor="dpo")
+    assert read_count(petition).count == 1
+
+
+def test_retention_keeps_the_count_even_where_erasure_on_request_leaves_it(app):
+    app.config["ERASURE_KEEPS_COUNT"] = False
+    petition = make_petition()
+    sign(petition, email="r1@example.org")
+    sign(petition, email="r2@example.org")
+    close_petition(petition.slug)
+    apply_retention(now=utcnow() + timedelta(days=app.config["RETENTION_DAYS"] + 1))
+    assert read_count(petition, fresh=True).count == 2
+    assert verify_count(petition.id) == []
+
+
+def test_retention_finds_every_due_petition_once(app):
+    still_open = make_petition("still-open")  # looked at first, and not due
+    sign(still_open, email="open@example.org")
+    ending = make_petition("ending")
+    sign(ending, email="ending@example.org")
+    ending.closes_at = utcnow() + timedelta(days=1)
+    db.session.commit()
+    closed = make_petition("closed")
+    sign(closed, email="closed@example.org")
+    close_petition(closed.slug)
+    later = utcnow() + timedelta(days=app.config["RETENTION_DAYS"] + 2)
+
+    dry = apply_retention(dry_run=True, now=later)
+    assert (dry.petitions, dry.signatures, dry.dry_run) == (["ending", "closed"], 2, True)
+    done = apply_retention(now=later)
+    assert (done.petitions, done.signatures, done.dry_run) == (["ending", "closed"], 2, False)
+    erased = db.session.execute(
+        select(Signature.petition_id, Signature.email, Signature.erased_at)
+    ).all()
+    assert sorted(erased) == sorted(
+        [(still_open.id, "open@example.org", None), (ending.id, "", later), (closed.id, "", later)]
+    )
+    log = db.session.scalars(select(ErasureLog)).one()
+    assert (log.channel, log.actor, log.created_at) == ("retention", "retention", later)
+    again = apply_retention(now=later)
+    assert (again.petitions, again.signatures) == ([], 0)

@@ -116,7 +116,8 @@ def hits_in_another_process(database_url: str, settings: dict, n: int) -> list[b
         "app = make_app(sys.argv[1], **json.loads(sys.argv[2]))\n"
         "with app.app_context():\n"
         "    n = int(sys.argv[3])\n"
-        "    print(json.dumps([is_over_signing_limit('203.0.113.77', None) for _ in range(n)]))\n"
+        "    hits = [is_over_signing_limit('203.0.113.77', None, 1) for _ in range(n)]\n"
+        "    print(json.dumps(hits))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, database_url, json.dumps(settings), str(n)],
@@ -141,7 +142,7 @@ def test_memory_limits_are_per_process(database_url):
     assert hits_in_another_process(database_url, settings, 4) == [False, False, False, True]
     app = make_app(database_url, **settings)
     with app.app_context():
-        assert is_over_signing_limit("203.0.113.77", None) is False
+        assert is_over_signing_limit("203.0.113.77", None, 1) is False
 
 
 @pytest.mark.skipif(not TEST_REDIS_URL, reason="a real Redis server is needed; CI provides one")
@@ -150,7 +151,7 @@ def test_redis_shares_the_limits_between_app_processes(database_url):
     assert hits_in_another_process(database_url, settings, 3) == [False, False, False]
     app = make_app(database_url, **settings)
     with app.app_context():
-        assert is_over_signing_limit("203.0.113.77", None) is True
+        assert is_over_signing_limit("203.0.113.77", None, 1) is True
 
 
 def test_redis_down_falls_back_to_memory_and_signing_goes_on(database_url):

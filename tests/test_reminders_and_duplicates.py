@@ -7,11 +7,13 @@ from sqlalchemy import select
 
 from tests.factories import make_petition, sign
 from widget.core.extensions import db
-from widget.core.models import OutboxMessage, Signature, utcnow
+from widget.core.models import OutboxMessage, Signature, SignatureState, utcnow
+from widget.counting.endings import end_signatures
 from widget.ops.worker import run_worker_once
 from widget.outbox.deliver import deliver_due_messages
+from widget.signers import confirmation
 from widget.signers.confirmation import confirm_signature, queue_reminders
-from widget.signing.sign import SignOutcome
+from widget.signing.sign import SignOutcome, notify_duplicate
 
 
 def kinds() -> list[str]:
@@ -93,3 +95,57 @@ def test_no_duplicate_notice_for_a_withdrawn_signature(app):
     db.session.commit()
     assert sign(petition, email="ada@example.org") is SignOutcome.DUPLICATE
     assert kinds() == ["confirm"]
+
+
+def reminded() -> list[str]:
+    db.session.expire_all()
+    return sorted(
+        db.session.scalars(
+            select(OutboxMessage.recipient).where(OutboxMessage.kind == "reminder")
+        ).all()
+    )
+
+
+def test_no_reminder_for_signatures_taken_out_or_held_ones_already_confirmed(app, smtp):
+    petition = make_petition(holds_over_limit=True)
+    sign(petition, email="bot@spam.example")
+    sign(petition, email="held-confirmed@example.org", over_limit=True)
+    sign(petition, email="held@example.org", over_limit=True)
+    run_worker_once()
+    (mail,) = smtp.to("held-confirmed@example.org")
+    confirm_signature(mail.get_content().split("/s/")[1].split("/")[0])
+    bots = select(Signature.id).where(Signature.email_domain == "spam.example")
+    end_signatures(bots, state=SignatureState.INVALIDATED, now=utcnow())
+    db.session.commit()
+    assert queue_reminders(now=utcnow() + timedelta(days=5)) == 1
+    assert reminded() == ["held@example.org"]  # held for review, and still unconfirmed
+
+
+def test_reminders_go_out_a_batch_at_a_time_and_skip_those_reminded(app, monkeypatch):
+    monkeypatch.setattr(confirmation, "REMINDER_BATCH", 2)
+    petition = make_petition()
+    for n in range(3):
+        sign(petition, email=f"p{n}@example.org", now=utcnow() - timedelta(days=3))
+    assert queue_reminders() == 2
+    assert queue_reminders() == 1
+    assert queue_reminders() == 0
+    assert reminded() == ["p0@example.org", "p1@example.org", "p2@example.org"]
+
+
+def test_no_reminder_once_the_petition_has_closed(app):
+    closing = make_petition("closing")
+    sign(closing, email="closing@example.org")
+    closing.closes_at = utcnow() + timedelta(days=2)
+    db.session.commit()
+    still_open = make_petition("still-open")
+    sign(still_open, email="open@example.org")
+    assert queue_reminders(now=utcnow() + timedelta(days=5)) == 1
+    assert reminded() == ["open@example.org"]
+
+
+def test_a_duplicate_notice_reports_whether_it_was_queued(app):
+    petition = make_petition()
+    now = utcnow()
+    sign(petition, email="ada@example.org", now=now)
+    assert notify_duplicate(petition.id, "ada@example.org", now=now) is True
+    assert notify_duplicate(petition.id, "ada@example.org", now=now + timedelta(hours=1)) is False

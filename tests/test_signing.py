@@ -6,7 +6,7 @@ from sqlalchemy import event, func, select
 from tests.conftest import is_postgres
 from tests.factories import make_partner, make_petition, sign, signature_input
 from widget.campaign.petitions import close_petition
-from widget.core.errors import PetitionNotAccepting
+from widget.core.errors import PetitionNotAccepting, RateLimited
 from widget.core.extensions import db
 from widget.core.models import (
     ConsentRecord,
@@ -187,3 +187,60 @@ def test_no_public_ref_starts_with_a_minus_sign():
     assert not [ref for ref in refs if ref.startswith("-")]
     assert len(set(refs)) == len(refs)
     assert {len(ref) for ref in refs} == {16}
+
+
+def test_the_thank_you_count_adds_only_a_signature_that_counted(app):
+    app.config["COUNT_CACHE_SECONDS"] = 60
+    petition = make_petition()
+    assert read_count(petition).count == 0  # a cached copy older than every signature
+    signed = sign_petition(petition, None, signature_input(email="ada@example.org"))
+    assert (signed.outcome, signed.counted) == (SignOutcome.SIGNED, True)
+    assert signed.count_to_show().count == 1
+    # A repeat and a bot joined nothing: their thank-you pages must not add them.
+    repeat = sign_petition(petition, None, signature_input(email="ada@example.org"))
+    bot = sign_petition(petition, None, signature_input(honeypot="http://spam.example"))
+    assert (repeat.outcome, bot.outcome) == (SignOutcome.DUPLICATE, SignOutcome.DISCARDED)
+    for page in (repeat.count_to_show(), bot.count_to_show()):
+        assert (page.slug, page.count) == (petition.slug, 0)
+
+
+def test_over_a_limit_a_petition_that_holds_keeps_the_signature_for_review(app):
+    holds = make_petition("holds", holds_over_limit=True)
+    held = sign_petition(holds, None, signature_input(), over_limit=True)
+    assert (held.outcome, held.counted) == (SignOutcome.HELD, False)
+    assert held.count_to_show().count == 0
+    row = db.session.scalars(select(Signature)).one()
+    assert row.state == SignatureState.HELD and row.counted_at is None
+    assert read_count(holds, fresh=True).count == 0
+    assert verify_count(holds.id) == []
+    refuses = make_petition("refuses")
+    with pytest.raises(RateLimited) as refused:
+        sign(refuses, over_limit=True)
+    assert refused.value.slug == "refuses"
+    assert signature_count() == 1
+
+
+def test_a_refusal_names_the_petition(app):
+    petition = make_petition()
+    close_petition(petition.slug)
+    with pytest.raises(PetitionNotAccepting) as refused:
+        sign(petition)
+    assert refused.value.slug == "save-the-bees"
+
+
+def test_opt_ins_left_unticked_are_not_recorded(app):
+    petition = make_petition()
+    partner = make_partner()
+    sign(petition, partner, email="quiet@example.org")
+    row = db.session.scalars(select(Signature)).one()
+    assert (row.partner_opt_in, row.lead_opt_in) == (False, False)
+    recipients = db.session.scalars(
+        select(ConsentRecord.recipient).where(ConsentRecord.signature_id == row.id)
+    ).all()
+    assert recipients == [""]  # the consent to the petition itself, nothing more
+
+
+def test_the_email_domain_is_what_follows_the_last_at_sign(app):
+    petition = make_petition()
+    sign(petition, email='"ada@home"@Example.org')
+    assert db.session.scalars(select(Signature.email_domain)).one() == "example.org"

@@ -134,7 +134,7 @@ def press(context, url: str, button: str, heading: str):
 
 
 def operator_overview(context, widget: Widget, password: str = PASSWORD):
-    return log_in_page(context.new_page(), widget.url, "op@lead.example", password)
+    return log_in_page(context.new_page(), widget, "op@lead.example", password)
 
 
 # --- signers ---------------------------------------------------------------------------------

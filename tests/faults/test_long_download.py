@@ -8,6 +8,7 @@ import socket
 import time
 from urllib.parse import urlencode
 
+import pyotp
 import pytest
 
 from devtools.seeding import seed_signatures
@@ -23,25 +24,33 @@ ROWS = 150_000
 TIMEOUT = 2  # seconds a gunicorn worker may stay silent
 
 
-def log_in(port: int) -> str:
-    """The operator's session cookie, from the login form as a browser sends it."""
+def log_in(port: int, totp: pyotp.TOTP) -> str:
+    """The operator's session cookie, from the login form and the code step as a browser
+    sends them (operators need two-factor sign-in to export)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", "/dashboard/login")
-    response = connection.getresponse()
-    token = csrf_of(response.read().decode())
-    cookie = response.getheader("Set-Cookie").split(";")[0]
-    body = urlencode({"csrf_token": token, "email": OPERATOR, "password": PASSWORD})
-    connection.request(
-        "POST",
-        "/dashboard/login",
-        body,
-        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-    )
-    response = connection.getresponse()
-    response.read()
+
+    def send(method: str, path: str, cookie: str | None, fields: dict | None = None):
+        headers = {"Cookie": cookie} if cookie else {}
+        body = None
+        if fields is not None:
+            body = urlencode(fields)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body, headers)
+        response = connection.getresponse()
+        text = response.read().decode()
+        new_cookie = response.getheader("Set-Cookie")
+        return response, text, new_cookie.split(";")[0] if new_cookie else cookie
+
+    _, page, cookie = send("GET", "/dashboard/login", None)
+    fields = {"csrf_token": csrf_of(page), "email": OPERATOR, "password": PASSWORD}
+    response, _, cookie = send("POST", "/dashboard/login", cookie, fields)
+    assert response.status == 302, "the operator's password was not taken"
+    _, page, cookie = send("GET", response.getheader("Location"), cookie)
+    fields = {"csrf_token": csrf_of(page), "code": totp.now()}
+    response, _, cookie = send("POST", "/dashboard/login/code", cookie, fields)
     connection.close()
     assert response.status == 302, "the operator could not log in"
-    return response.getheader("Set-Cookie").split(";")[0]
+    return cookie
 
 
 def download_slowly(port: int, path: str, cookie: str) -> tuple[bytes, bool, float]:
@@ -71,13 +80,13 @@ def download_slowly(port: int, path: str, cookie: str) -> tuple[bytes, bool, flo
 def test_a_slow_export_outlives_the_worker_timeout(server_settings, database_url):
     app = make_app(database_url)
     with app.app_context():
-        make_operator(OPERATOR)
+        totp = pyotp.TOTP(make_operator(OPERATOR).totp_secret)
         seed_signatures("save-the-bees", ROWS)
         db.session.remove()
         db.engine.dispose()
     server = Gunicorn(server_settings, workers=1, timeout=TIMEOUT)
     try:
-        cookie = log_in(server.port)
+        cookie = log_in(server.port, totp)
         body, whole, took = download_slowly(
             server.port, "/dashboard/petitions/save-the-bees/signatures.csv", cookie
         )

@@ -241,6 +241,14 @@ def load_session_user(session_id: str) -> User | None:
     return user
 
 
+def log_out(user_id: int) -> None:
+    """End the user's sessions: a copy of the cookie taken before stops working."""
+    user = db.session.get(User, user_id)
+    user.session_version += 1
+    audit.record(user.email, "user.logout", f"user:{user.email}")
+    db.session.commit()
+
+
 def logout_everywhere(user_id: int) -> None:
     user = db.session.get(User, user_id)
     user.session_version += 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select
 
 from widget.campaign.cached_settings import forget_cached_settings
@@ -144,7 +146,24 @@ def checked_webhook_url(url: str) -> str:
         raise InvalidInput(f"not a web address (https://…): {url!r}")
     if port == 0 or parts.username or parts.password:
         raise InvalidInput(f"a webhook address has no user, password or port 0: {url!r}")
+    if not current_app.config["DEVELOPMENT_WEBHOOKS"]:
+        # The real check is made at each connection (outbox.safe_http); these are the
+        # mistakes that can be told now.
+        if parts.scheme != "https":
+            raise InvalidInput(f"webhooks go over https only: {url!r}")
+        if parts.hostname == "localhost" or _is_inside_address(parts.hostname):
+            raise InvalidInput(
+                f"a webhook cannot point at this machine or a private network: {url!r}"
+            )
     return url
+
+
+def _is_inside_address(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name: resolved and checked when the webhook is sent
+    return not address.is_global or address.is_multicast
 
 
 def set_partner_webhook(

@@ -9,7 +9,7 @@ from widget.campaign.cached_settings import cached_settings
 from widget.campaign.partners import get_partner
 from widget.campaign.petitions import get_petition
 from widget.core.errors import UnknownPartner, UnknownPetition
-from widget.core.models import Partner, Petition, PetitionText
+from widget.core.models import Partner, Petition, PetitionText, utcnow
 from widget.core.origins import clean_source_url, origin_of
 
 HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -81,10 +81,13 @@ def load_widget_context(
     page_url: str | None,
     referrer: str | None,
     colour: str | None,
+    preview: bool = False,
 ) -> WidgetContext:
-    """Resolve a widget request; raise UnknownPetition / UnknownPartner."""
+    """Resolve a widget request; raise UnknownPetition / UnknownPartner. A draft or a
+    petition before its opening is unknown to the public; ``preview`` (operators, from the
+    dashboard) sees it anyway."""
     petition = cached_settings(("petition", slug), lambda: get_petition(slug))
-    if not petition.texts:
+    if not petition.texts or not (preview or petition.is_public(utcnow())):
         raise UnknownPetition(slug)
     partner = (
         cached_settings(("partner", partner_slug), lambda: get_partner(partner_slug))
@@ -112,6 +115,13 @@ def load_widget_context(
         source_url=source_url,
         accent=parse_accent(colour),
     )
+
+
+def require_public(slug: str) -> None:
+    """UnknownPetition unless the public may see the petition (the count API's check)."""
+    petition = cached_settings(("petition", slug), lambda: get_petition(slug))
+    if not petition.is_public(utcnow()):
+        raise UnknownPetition(slug)
 
 
 def may_embed(slug: str, partner_slug: str | None, page_origin: str | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -16,7 +17,10 @@ class InvalidEmail(ValueError):
 def normalize_email(raw: str) -> str:
     """Return the address as typed, with its domain normalised; raise InvalidEmail."""
     try:
-        # No DNS lookup: it would put the mail resolver on the signing path.
+        # NFKC first: full-width and other look-alike forms ("ａｄａ@example.org") become
+        # the plain address. No DNS lookup: it would put the mail resolver on the
+        # signing path.
+        raw = unicodedata.normalize("NFKC", raw)
         return validate_email(raw, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise InvalidEmail(str(exc)) from exc
@@ -25,11 +29,12 @@ def normalize_email(raw: str) -> str:
 def canonicalize_email(address: str) -> str:
     """Fold the aliases one mailbox answers to into one key.
 
-    Case is dropped everywhere, "+tag" suffixes everywhere (plus addressing is how
+    Compatibility forms are folded (NFKC: full-width "ａｄａ" is "ada"), case is dropped
+    everywhere, "+tag" suffixes everywhere (plus addressing is how
     people, and bots, make many addresses out of one), and Gmail also ignores dots and
     treats googlemail.com as gmail.com. The address as typed is still what gets mail.
     """
-    local, _, domain = address.strip().rpartition("@")
+    local, _, domain = unicodedata.normalize("NFKC", address).strip().rpartition("@")
     local, domain = local.lower(), domain.lower().rstrip(".")
     local = local.split("+", 1)[0] or local
     if domain in GMAIL_DOMAINS:

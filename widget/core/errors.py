@@ -39,3 +39,7 @@ class RateLimited(WidgetError):
     def __init__(self, slug: str) -> None:
         super().__init__(f"petition {slug!r}: over the rate limit")
         self.slug = slug
+
+
+class FormTokenUsedUp(WidgetError):
+    """This rendered form has signed as often as one form may (FORM_TOKEN_MAX_USES)."""

@@ -131,6 +131,13 @@ class Petition(db.Model):
         lazy="selectin",
     )
 
+    def is_public(self, now: datetime) -> bool:
+        """Whether the public may see it: not a draft, and not before its opening (a
+        scheduled petition's title may be news before the launch). Closed ones stay."""
+        if self.status == PetitionStatus.DRAFT:
+            return False
+        return self.opens_at is None or self.opens_at <= now
+
     def is_accepting(self, now: datetime) -> bool:
         """Whether a signature made at ``now`` is accepted."""
         if self.status != PetitionStatus.OPEN:
@@ -265,6 +272,9 @@ class Signature(db.Model):
     lead_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     source_url: Mapped[str | None] = mapped_column(String(500))
     ip_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The same keyed hash of the wider network (an IPv6 /48, an IPv4 /24): fraud review
+    # groups the many /64s one provider hands out.
+    prefix_hash: Mapped[str | None] = mapped_column(String(32), index=True)
     state: Mapped[SignatureState] = mapped_column(
         _str_enum(SignatureState), default=SignatureState.SIGNED
     )
@@ -503,8 +513,17 @@ class User(db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in (accounts.second_factor): the TOTP secret, set when enrolment
+    # starts; on once totp_enabled_at is set. The last time step used: a code works once.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_counter: Mapped[int | None] = mapped_column(Integer)
 
     partner: Mapped[Partner | None] = relationship(lazy="joined")
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_operator(self) -> bool:
@@ -547,3 +566,41 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the second factor (a lost phone); hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(db.Model):
+    """Wrong passwords for one account from one network (both as keyed hashes): what
+    slows guessing down (accounts.login_throttle)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (UniqueConstraint("account", "network"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(40))
+    network: Mapped[str] = mapped_column(String(40), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class IpHashKey(db.Model):
+    """The random key of one period's IP hashes. Deleted when the period is over, so the
+    hashes stored in that period can never be linked to an address again, not even by
+    someone who has the database and SECRET_KEY."""
+
+    __tablename__ = "ip_hash_keys"
+
+    period: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

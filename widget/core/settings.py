@@ -296,6 +296,13 @@ SETTINGS: tuple[Setting, ...] = (
         Integer(60, 7 * 24 * 3600),
     ),
     Setting(
+        "FORM_TOKEN_MAX_USES",
+        5,
+        "Signatures one rendered form may send (a household may share a device); more need "
+        "a fresh form. Counted across processes when Redis is set.",
+        Integer(1, 1000),
+    ),
+    Setting(
         "MAX_CONTENT_LENGTH",
         64 * 1024,
         "Largest request body in bytes; larger requests get a clear 413 page.",
@@ -364,9 +371,36 @@ SETTINGS: tuple[Setting, ...] = (
         Number(0.5, 120),
     ),
     Setting(
+        "DEVELOPMENT_WEBHOOKS",
+        False,
+        "Development only: partner webhooks may use plain http and reach this machine and "
+        "private networks (never in production: a webhook could then reach inside).",
+        Boolean(),
+    ),
+    Setting(
         "RATE_LIMIT_PER_IP",
         "10/minute;100/hour",
         "Signatures one address may send (burst;sustained); IPv6 counts per /64.",
+        RateLimits(),
+    ),
+    Setting(
+        "RATE_LIMIT_PER_IPV6_56",
+        "30/minute;300/hour",
+        "Signatures all addresses of one IPv6 /56 may send (a provider may give one person "
+        "a whole /56).",
+        RateLimits(),
+    ),
+    Setting(
+        "RATE_LIMIT_PER_IPV6_48",
+        "100/minute;1000/hour",
+        "Signatures all addresses of one IPv6 /48 may send.",
+        RateLimits(),
+    ),
+    Setting(
+        "RATE_LIMIT_DIRECT",
+        "300/minute;5000/hour",
+        "Signatures one petition takes without a partner (its own page, links without "
+        "one); over it they are held or refused like other limits.",
         RateLimits(),
     ),
     Setting(
@@ -436,7 +470,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LOGIN_RATE_LIMIT",
         "10/minute;50/hour",
-        "Dashboard login attempts per client network, and again per account.",
+        "Requests per client network to the forgotten-password and invitation forms (logins "
+        "are slowed down on wrong passwords only, per account and network).",
         RateLimits(),
     ),
     Setting(

@@ -10,6 +10,7 @@ redacted here; everything else about the request stays for debugging.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 
@@ -28,6 +29,27 @@ def redact_path(path: str) -> str:
     return SECRET_PATH.sub(r"\1/…", path.split("?", 1)[0])
 
 
+CLIENT_ADDRESS = re.compile(r"ip=\S+?(?=:\s|,|\s|$)")
+
+
+class RedactErrorLog(logging.Filter):
+    """gunicorn's own error lines name the client ("Invalid request from ip=…") and the
+    request's URI (with link tokens and query strings): both are redacted here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.args and "Error handling request" in record.msg:
+            record.args = tuple(
+                redact_path(a) if isinstance(a, str) and a.startswith("/") else a
+                for a in record.args
+            )
+            message = record.getMessage()
+        redacted = CLIENT_ADDRESS.sub("ip=…", message)
+        if redacted != message or record.args:
+            record.msg, record.args = redacted, ()
+        return True
+
+
 # Probes every few seconds from the load balancer or the monitoring: not worth a line.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -38,6 +60,7 @@ class RedactingLogger(Logger):
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
+        self.error_log.addFilter(RedactErrorLog())
         self.json = os.environ.get("LOG_FORMAT", "text").strip() == "json"
         if self.json:
             for log in (self.error_log, self.access_log):

@@ -26,7 +26,8 @@ from widget.core.email_address import without_addresses
 from widget.core.extensions import db
 from widget.core.models import OutboxMessage, OutboxStatus, utcnow
 from widget.outbox.compose import NothingToSend, render_email
-from widget.outbox.webhooks import WebhookRefused, post_webhook
+from widget.outbox.safe_http import WebhookRefused
+from widget.outbox.webhooks import post_webhook
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import urllib.request
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from widget.core.extensions import db
@@ -26,11 +26,14 @@ from widget.core.models import (
     ConsentRecord,
     ConsentText,
     Delivery,
+    ErasureNotice,
     OutboxMessage,
     Partner,
     Signature,
+    utcnow,
 )
 from widget.outbox.queue import enqueue_message
+from widget.outbox.safe_http import WebhookRefused, webhook_opener
 
 EVENT_SIGNATURE = "signature"
 EVENT_ERASURE = "erasure"
@@ -122,10 +125,6 @@ def enqueue_erasure_webhooks(connection: Connection, notices, *, now: datetime) 
         )
 
 
-class WebhookRefused(Exception):
-    """The partner's server answered with a client error: retrying will not help."""
-
-
 def post_webhook(message: OutboxMessage) -> None:
     """Deliver one webhook; raise on failure (OSError: retry; WebhookRefused: give up)."""
     partner = db.session.get(Partner, message.payload["partner_id"])
@@ -145,8 +144,12 @@ def post_webhook(message: OutboxMessage) -> None:
             "X-Petition-Signature": sign(partner.webhook_secret, timestamp, body),
         },
     )
+    development = current_app.config["DEVELOPMENT_WEBHOOKS"]
+    if not development and not message.recipient.startswith("https://"):
+        raise WebhookRefused("webhooks go over https only")
+    opener = webhook_opener(development=development)
     try:
-        with urllib.request.urlopen(request, timeout=current_app.config["WEBHOOK_TIMEOUT"]):
+        with opener.open(request, timeout=current_app.config["WEBHOOK_TIMEOUT"]):
             pass
     except urllib.error.HTTPError as exc:
         if 400 <= exc.code < 500 and exc.code not in (408, 429):
@@ -154,6 +157,17 @@ def post_webhook(message: OutboxMessage) -> None:
         raise OSError(f"HTTP {exc.code}") from exc
     if message.kind == EVENT_SIGNATURE and message.signature_id:
         record_delivery(f"partner:{partner.id}", [message.signature_id], channel="webhook")
+    if message.kind == EVENT_ERASURE:
+        # The partner's own server took the notice (a 2xx): that is its acknowledgement.
+        db.session.execute(
+            update(ErasureNotice)
+            .where(
+                ErasureNotice.recipient == f"partner:{partner.id}",
+                ErasureNotice.public_ref == message.payload["body"]["ref"],
+                ErasureNotice.notified_at.is_(None),
+            )
+            .values(notified_at=utcnow())
+        )
 
 
 def record_delivery(recipient: str, signature_ids: list[int], *, channel: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 
 from widget.campaign.recipients import recipient_names
 from widget.core import audit
+from widget.core.addresses import forget_past_keys
 from widget.core.email_address import canonicalize_email
 from widget.core.extensions import db
 from widget.core.models import (
@@ -195,4 +196,6 @@ def apply_retention(*, dry_run: bool = False, now: datetime | None = None) -> Re
             ids += found
     if ids and not dry_run:
         erase_signatures(ids, channel="retention", actor="retention", keep_count=True, now=now)
+    if not dry_run:
+        forget_past_keys()  # a quiet site may not have started a new period's key yet
     return RetentionResult(due, len(ids), dry_run)

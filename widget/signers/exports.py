@@ -3,7 +3,8 @@
 Streamed row by row (a million signers never sit in memory), safe to open in a
 spreadsheet (cells that would start a formula are quoted), and recorded: who received
 whom, so an erasure later reaches them. Each export also lists the erasures the
-recipient has not been told about yet (action "erase", with the signer's reference only).
+recipient has not acknowledged yet (action "erase", with the signer's reference only):
+downloading changes nothing; the recipient's own POST (acknowledge_erasures) does.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from widget.core.models import (
     ConsentText,
     ErasureNotice,
     Partner,
+    Petition,
     Signature,
     SignatureState,
     midnight_utc,
@@ -100,20 +102,71 @@ def _stream_recipient(petition_id: int, recipient: Recipient) -> Iterator[str]:
             _remember(recipient, delivered)
             delivered = []
     _remember(recipient, delivered)
-    notices = db.session.scalars(
-        select(ErasureNotice).where(
-            ErasureNotice.recipient == recipient.key, ErasureNotice.notified_at.is_(None)
-        )
-    ).all()
-    for notice in notices:
+    # Every erasure the recipient has not acknowledged yet, in every download until it
+    # does (acknowledge_erasures): whoever downloads, nothing here changes any state.
+    for notice in pending_erasures(recipient.key):
         yield _line(("erase", notice.public_ref, *[""] * (len(COLUMNS) - 2)))
-    if notices:
-        db.session.execute(
-            update(ErasureNotice)
-            .where(ErasureNotice.id.in_([n.id for n in notices]))
-            .values(notified_at=utcnow())
-        )
     db.session.commit()
+
+
+def pending_erasures(recipient_key: str) -> list[ErasureNotice]:
+    """Erased signers this recipient has not confirmed deleting yet, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ErasureNotice)
+            .where(ErasureNotice.recipient == recipient_key, ErasureNotice.notified_at.is_(None))
+            .order_by(ErasureNotice.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PendingErasures:
+    spec: str  # partner:SLUG, lead, organisation:SLUG
+    label: str
+    count: int
+    up_to: int  # the newest notice shown: what an acknowledgement covers
+
+
+def erasures_to_acknowledge(
+    petition: Petition, *, partner: Partner | None
+) -> list[PendingErasures]:
+    """What a dashboard user may acknowledge: a partner user, its partner's notices; an
+    operator, the lead organisation's and the co-organisers' (never a partner's)."""
+    if partner is not None:
+        specs = [f"partner:{partner.slug}"]
+    else:
+        specs = (["lead"] if petition.lead_organisation else []) + [
+            f"organisation:{o.slug}" for o in petition.organisations
+        ]
+    found = []
+    for spec in specs:
+        recipient = resolve_recipient(petition, spec)
+        notices = pending_erasures(recipient.key)
+        if notices:
+            found.append(PendingErasures(spec, recipient.label, len(notices), notices[-1].id))
+    return found
+
+
+def acknowledge_erasures(slug: str, spec: str, *, up_to: int, actor: str) -> int:
+    """The recipient confirms it deleted the erased signers it was shown (notices up to
+    ``up_to``): they leave its later exports. Only a POST by the recipient itself (its
+    dashboard button, or the command line) calls this; returns how many."""
+    recipient = resolve_recipient(get_petition(slug), spec)
+    done = db.session.execute(
+        update(ErasureNotice)
+        .where(
+            ErasureNotice.recipient == recipient.key,
+            ErasureNotice.notified_at.is_(None),
+            ErasureNotice.id <= up_to,
+        )
+        .values(notified_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit.record(actor, "export.erasures_acknowledged", f"petition:{slug}", recipient=spec,
+                 count=done)  # fmt: skip
+    db.session.commit()
+    return done
 
 
 SIGNATURE_COLUMNS = (

@@ -26,7 +26,7 @@ from widget.counting.endings import end_signatures
 from widget.counting.public_count import forget_cached_counts
 from widget.counting.tallies import add_to_tally, tally_key_for
 
-TRENDING_BY = ("ip", "domain", "partner", "country")
+TRENDING_BY = ("ip", "prefix", "domain", "partner", "country")
 # Trending shows what may still need action: invalidated, withdrawn and erased signatures
 # have left the petition already.
 IN_PLAY = (SignatureState.SIGNED, SignatureState.CONFIRMED, SignatureState.HELD)
@@ -42,6 +42,7 @@ class Criteria:
     since: datetime | None = None
     until: datetime | None = None
     held_only: bool = False
+    prefix_hash: str | None = None  # the wider network: an IPv6 /48, an IPv4 /24
 
     def as_dict(self) -> dict:
         return {
@@ -67,6 +68,7 @@ def trending(
     petition = get_petition(slug)
     column = {
         "ip": Signature.ip_hash,
+        "prefix": Signature.prefix_hash,
         "domain": Signature.email_domain,
         "partner": func.coalesce(Partner.slug, "(direct)"),
         "country": Signature.country,
@@ -93,6 +95,8 @@ def _matching(petition: Petition, criteria: Criteria):
     conditions = [Signature.petition_id == petition.id]
     if criteria.ip_hash:
         conditions.append(Signature.ip_hash == criteria.ip_hash)
+    if criteria.prefix_hash:
+        conditions.append(Signature.prefix_hash == criteria.prefix_hash)
     if criteria.email_domain:
         conditions.append(Signature.email_domain == criteria.email_domain.lower())
     if criteria.partner:
@@ -104,7 +108,9 @@ def _matching(petition: Petition, criteria: Criteria):
     if criteria.held_only:
         conditions.append(Signature.state == SignatureState.HELD)
     if len(conditions) == 1:
-        raise InvalidInput("give at least one filter (IP hash, domain, partner or time window)")
+        raise InvalidInput(
+            "give at least one filter (IP hash, network prefix, domain, partner or time window)"
+        )
     return select(Signature.id).where(*conditions)
 
 

@@ -61,6 +61,13 @@ def new_form_token(binding: FormBinding) -> str:
     return _serializer().dumps([*binding.as_list(), secrets.token_urlsafe(6)])
 
 
+def nonce_of(token: str) -> str:
+    """The random part that tells one rendered form from another (for counting its uses);
+    call only on a token that passed check_form_token."""
+    payload = _serializer().loads(token)
+    return str(payload[-1])
+
+
 def check_form_token(token: str | None, binding: FormBinding) -> TokenProblem | None:
     """What is wrong with a form's token, or None if it may sign."""
     config = current_app.config

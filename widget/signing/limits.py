@@ -12,10 +12,10 @@ from functools import cache
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
-from limits import parse_many
+from limits import RateLimitItemPerSecond, parse_many
 from limits.strategies import MovingWindowRateLimiter
 
-from widget.core.addresses import hash_ip
+from widget.core.addresses import network_of, networks_of, rate_limit_key
 from widget.core.breaker import breaker
 from widget.core.extensions import limiter
 from widget.core.metrics import RATE_LIMITED
@@ -39,6 +39,14 @@ UNLIMITED_ENDPOINTS = frozenset(
 )
 
 
+# Scope of each network networks_of() gives, and the setting of its limits.
+NETWORK_SCOPES = {
+    "sign-net": "RATE_LIMIT_PER_IP",
+    "sign-net-56": "RATE_LIMIT_PER_IPV6_56",
+    "sign-net-48": "RATE_LIMIT_PER_IPV6_48",
+}
+
+
 @limiter.request_filter
 def is_unlimited_endpoint() -> bool:
     return request.endpoint in UNLIMITED_ENDPOINTS
@@ -46,7 +54,7 @@ def is_unlimited_endpoint() -> bool:
 
 def network_key() -> str:
     """Flask-Limiter key: the client's network, hashed (raw addresses are never kept)."""
-    return hash_ip(get_remote_address()) or "unknown"
+    return rate_limit_key(network_of(get_remote_address() or "unknown"))
 
 
 def _fallback() -> MovingWindowRateLimiter:
@@ -56,39 +64,64 @@ def _fallback() -> MovingWindowRateLimiter:
     return extensions["ratelimit_fallback"]
 
 
-def is_over_signing_limit(ip: str | None, partner_slug: str | None) -> bool:
-    """Count one signature attempt; True if it goes over any of its limits."""
+def is_over_signing_limit(ip: str | None, partner_slug: str | None, petition_id: int) -> bool:
+    """Count one signature attempt; True if it goes over any of its limits: its network's
+    (an IPv6 address also its /56 and /48), its partner's, and for a signature made
+    without a partner, the petition's cap on those."""
     config = current_app.config
     prefix = config["RATELIMIT_KEY_PREFIX"]
     checks = []
     if ip:
-        key = hash_ip(ip)
-        checks += [(limit, "sign-net", key) for limit in _parsed(config["RATE_LIMIT_PER_IP"])]
+        for scope, network in zip(NETWORK_SCOPES, networks_of(ip), strict=False):
+            setting = NETWORK_SCOPES[scope]
+            key = rate_limit_key(network)
+            checks += [(limit, scope, key) for limit in _parsed(config[setting])]
     if partner_slug:
         checks += [
             (limit, "sign-partner", partner_slug)
             for limit in _parsed(config["RATE_LIMIT_PER_PARTNER"])
         ]
+    else:
+        checks += [
+            (limit, "sign-direct", str(petition_id))
+            for limit in _parsed(config["RATE_LIMIT_DIRECT"])
+        ]
     over = False
-    circuit = breaker("redis") if config.get("REDIS_URL") else None
     for limit, scope, key in checks:
-        allowed = None
-        if circuit is None or circuit.allows():
-            try:
-                allowed = limiter.limiter.hit(limit, prefix, scope, key)
-            except Exception as exc:  # any storage failure: count in memory instead
-                if circuit is None:
-                    raise
-                circuit.failed(exc)
-            else:
-                if circuit is not None:
-                    circuit.succeeded()
-        if allowed is None:
-            allowed = _fallback().hit(limit, prefix, scope, key)
+        allowed = _hit(limit, prefix, scope, key)
         if not allowed:
             RATE_LIMITED.labels(scope).inc()
         over = over or not allowed
     return over
+
+
+def is_form_token_used_up(nonce: str) -> bool:
+    """Count one signature made with a form token; True once it has signed
+    FORM_TOKEN_MAX_USES times (a household may share a device, a script may not sign
+    thousands of times with one token). Across processes when Redis is set."""
+    config = current_app.config
+    uses = RateLimitItemPerSecond(config["FORM_TOKEN_MAX_USES"], config["FORM_MAX_AGE"])
+    allowed = _hit(uses, config["RATELIMIT_KEY_PREFIX"], "form-token", nonce)
+    if not allowed:
+        RATE_LIMITED.labels("form-token").inc()
+    return not allowed
+
+
+def _hit(limit, prefix: str, scope: str, key: str) -> bool:
+    """Count one hit in the shared storage, or this process's memory when Redis is away."""
+    circuit = breaker("redis") if current_app.config.get("REDIS_URL") else None
+    if circuit is None or circuit.allows():
+        try:
+            allowed = limiter.limiter.hit(limit, prefix, scope, key)
+        except Exception as exc:  # any storage failure: count in memory instead
+            if circuit is None:
+                raise
+            circuit.failed(exc)
+        else:
+            if circuit is not None:
+                circuit.succeeded()
+            return allowed
+    return _fallback().hit(limit, prefix, scope, key)
 
 
 @cache

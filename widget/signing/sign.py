@@ -10,16 +10,17 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from widget.campaign.consent import Statement, consent_rows, consent_text_id, statements_for
-from widget.core.addresses import hash_ip
+from widget.core.addresses import hash_ip, hash_prefix
 from widget.core.email_address import canonicalize_email
-from widget.core.errors import PetitionNotAccepting, RateLimited
+from widget.core.errors import FormTokenUsedUp, PetitionNotAccepting, RateLimited
 from widget.core.metrics import SIGNATURES
 from widget.core.models import ACTIVE_STATES, Partner, Petition, Signature, SignatureState, utcnow
 from widget.core.tokens import new_token
 from widget.counting.public_count import CountSnapshot, count_after_signing
 from widget.counting.tallies import tally_key_for, tally_rows
 from widget.outbox.queue import email_message, email_signer_at_most_every
-from widget.signing.limits import is_over_signing_limit
+from widget.signing.form_token import nonce_of
+from widget.signing.limits import is_form_token_used_up, is_over_signing_limit
 from widget.signing.write import NewSignatureRows, write_new_signature
 
 DUPLICATE_NOTICE_INTERVAL = timedelta(days=1)
@@ -88,13 +89,15 @@ def sign_petition(
     ip: str | None = None,
     over_limit: bool = False,
     count_against_limits: bool = False,
+    form_token: str | None = None,
     now: datetime | None = None,
 ) -> Signed:
     """Record a signature, count it if the petition says so, and queue its email.
 
     With ``count_against_limits`` (the web form) the attempt counts against its network's
     and partner's rate limits first; over one, the petition holds the signature for
-    review or refuses it (RateLimited).
+    review or refuses it (RateLimited). With ``form_token`` (the form's own), a form that
+    signed FORM_TOKEN_MAX_USES times already is refused (FormTokenUsedUp).
 
     A repeat of the same person is not counted again; the address owner gets at most
     one "you already signed" email a day. Everything is prepared before the write so the
@@ -108,8 +111,12 @@ def sign_petition(
     if data.honeypot:
         # Looks like success to the bot; nothing is stored.
         return _measured(Signed(SignOutcome.DISCARDED, False, petition, now))
+    if form_token is not None and is_form_token_used_up(nonce_of(form_token)):
+        raise FormTokenUsedUp(petition.slug)
     if count_against_limits:
-        over_limit = is_over_signing_limit(ip, partner.slug if partner else None) or over_limit
+        over_limit = (
+            is_over_signing_limit(ip, partner.slug if partner else None, petition_id) or over_limit
+        )
     if over_limit and not petition.holds_over_limit:
         SIGNATURES.labels("refused").inc()
         raise RateLimited(petition.slug)
@@ -134,6 +141,7 @@ def sign_petition(
         "lead_opt_in": any(s.purpose == "lead" for _, s in agreed),
         "source_url": data.source_url,
         "ip_hash": hash_ip(ip),
+        "prefix_hash": hash_prefix(ip),
         "state": SignatureState.HELD if over_limit else SignatureState.SIGNED,
         "created_at": now,
         "counted_at": now if counted else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request
 
 from widget.core.origins import origin_of
 
@@ -80,5 +80,17 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """400 for a NUL character in the path or the query: no address holds one, SQLite
+    would store it and PostgreSQL refuse it (which read as a misleading "server busy").
+    Form fields are checked by their forms instead, which say so next to the field and
+    keep everything typed."""
+    if request.blueprint == "dashboard":
+        return  # the dashboard says it in words (dashboard._blueprint)
+    if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+        abort(400)
+
+
 def register_security(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)

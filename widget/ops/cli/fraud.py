@@ -16,6 +16,9 @@ def _criteria_options(command):
     for option in reversed(
         [
             click.option("--ip-hash", help="An IP hash from `fraud trending --by ip`."),
+            click.option(
+                "--prefix-hash", help="A network prefix hash from `fraud trending --by prefix`."
+            ),
             click.option("--domain", "email_domain", help="Email domain, e.g. mailinator.com."),
             click.option("--partner", help="Partner slug."),
             click.option("--since", type=ISO, help="Signed at or after (ISO 8601)."),
@@ -48,9 +51,11 @@ def fraud_trending(slug, by, since, until, top):
 @fraud_cli.command("invalidate")
 @click.argument("slug")
 @_criteria_options
-def fraud_invalidate(slug, ip_hash, email_domain, partner, since, until, reason, actor, dry_run):
+def fraud_invalidate(
+    slug, ip_hash, prefix_hash, email_domain, partner, since, until, reason, actor, dry_run
+):
     """Take matching signatures out of the petition and the count (logged)."""
-    criteria = fraud.Criteria(ip_hash, email_domain, partner, since, until)
+    criteria = fraud.Criteria(ip_hash, email_domain, partner, since, until, prefix_hash=prefix_hash)
     result = run_use_case(
         fraud.invalidate_signatures,
         slug,
@@ -66,9 +71,11 @@ def fraud_invalidate(slug, ip_hash, email_domain, partner, since, until, reason,
 @fraud_cli.command("release")
 @click.argument("slug")
 @_criteria_options
-def fraud_release(slug, ip_hash, email_domain, partner, since, until, reason, actor, dry_run):
+def fraud_release(
+    slug, ip_hash, prefix_hash, email_domain, partner, since, until, reason, actor, dry_run
+):
     """Let held signatures (over a rate limit) into the count (logged)."""
-    criteria = fraud.Criteria(ip_hash, email_domain, partner, since, until)
+    criteria = fraud.Criteria(ip_hash, email_domain, partner, since, until, prefix_hash=prefix_hash)
     result = run_use_case(
         fraud.release_held_signatures,
         slug,

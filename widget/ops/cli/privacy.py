@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from widget.campaign import petitions
+from widget.campaign.recipients import resolve_recipient
 from widget.ops.cli.common import actor_name, run_use_case
 from widget.signers import erasure as privacy
 from widget.signers import exports
@@ -55,3 +56,18 @@ def privacy_export(slug, recipient, output):
     rows = run_use_case(exports.export_rows, slug, recipient)
     for line in rows:  # streamed: a million signers never sit in memory
         output.write(line)
+
+
+@privacy_cli.command("erasures-done")
+@click.argument("slug")
+@click.option("--recipient", required=True, help="partner:SLUG, lead or organisation:SLUG")
+@click.option("--up-to", type=int, help="The newest notice deleted (default: all listed now).")
+def privacy_erasures_done(slug, recipient, up_to):
+    """The recipient deleted the erased signers its exports listed: they leave its exports.
+    For a partner, run it only on the partner's word (it may also confirm in the dashboard)."""
+    if up_to is None:
+        petition = petitions.get_petition(slug)
+        pending = exports.pending_erasures(run_use_case(resolve_recipient, petition, recipient).key)
+        up_to = pending[-1].id if pending else 0
+    n = run_use_case(exports.acknowledge_erasures, slug, recipient, up_to=up_to)
+    click.echo(f"{n} erasure(s) acknowledged for {recipient}")

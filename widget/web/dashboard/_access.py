@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 
@@ -15,6 +16,20 @@ def operator_only(view):
     def wrapper(*args, **kwargs):
         if not current_user.is_operator:
             abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def second_factor_for_operators(view):
+    """Operators can export and erase every signer's data: they must have two-factor
+    sign-in before they do (partner users may, and are not held to it)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user.is_operator and not current_user.has_second_factor:
+            flash(_("Set up two-factor sign-in first: operators need it to export or erase."))
+            return redirect(url_for("dashboard.two_factor"))
         return view(*args, **kwargs)
 
     return wrapper

@@ -21,6 +21,7 @@ DASHBOARD_CSP = (
 PUBLIC_ENDPOINTS = frozenset(
     {
         "dashboard.login",
+        "dashboard.second_factor",
         "dashboard.forgot_password",
         "dashboard.accept_invitation",
         "dashboard.reset_password",

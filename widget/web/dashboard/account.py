@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from widget.accounts import second_factor as second_factor_use_cases
 from widget.accounts import users as accounts
+from widget.accounts.sign_in import Step, prove_second_factor, sign_in
 from widget.campaign.partners import list_partners
 from widget.core.errors import InvalidInput
 from widget.core.extensions import limiter
 from widget.core.models import UserRole
 from widget.signing.limits import network_key
-from widget.web.dashboard._access import actor, operator_only
+from widget.web.dashboard._access import actor, operator_only, second_factor_for_operators
 from widget.web.dashboard._blueprint import bp, show_message
 from widget.web.dashboard.forms import (
+    CodeForm,
     ForgotPasswordForm,
     InviteForm,
     LoginForm,
@@ -28,24 +33,52 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _account_key() -> str:
-    return "login:" + request.form.get("email", "").strip().lower()
+# Logins are throttled on wrong passwords only, per account and network, in the sign-in
+# use case (accounts.login_throttle); a limit on every attempt would let a stranger lock
+# an operator out.
+SECOND_FACTOR_SECONDS = 300  # to type the code after the password
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=network_key)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.overview"))
     form = LoginForm()
-    failed = False
+    failed, wait = False, 0
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            return _start_session(user)
-        failed = True
-    return render_template("dashboard/login.html", form=form, failed=failed)
+        result = sign_in(form.email.data, form.password.data, network=network_key())
+        if result.step is Step.SIGNED_IN:
+            return _start_session(result.user)
+        if result.step is Step.SECOND_FACTOR:
+            session.clear()
+            session["second_factor_for"] = [result.user.id, result.user.session_version]
+            session["second_factor_since"] = time.time()
+            return redirect(url_for("dashboard.second_factor", next=request.args.get("next")))
+        failed, wait = result.step is Step.WRONG, result.wait_seconds
+    return render_template("dashboard/login.html", form=form, failed=failed, wait=wait), (
+        429 if wait else 200
+    )
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_factor():
+    """The code from the authenticator app, after the right password."""
+    pending = session.get("second_factor_for")
+    since = session.get("second_factor_since", 0)
+    if not pending or time.time() - since > SECOND_FACTOR_SECONDS:
+        session.clear()
+        return redirect(url_for("dashboard.login", next=request.args.get("next")))
+    form = CodeForm()
+    failed, wait = False, 0
+    if form.validate_on_submit():
+        user_id, version = pending
+        result = prove_second_factor(user_id, form.code.data, network=network_key())
+        if result.step is Step.SIGNED_IN and result.user.session_version == version:
+            return _start_session(result.user)
+        failed, wait = result.step is not Step.SIGNED_IN, result.wait_seconds
+    return render_template("dashboard/second_factor.html", form=form, failed=failed, wait=wait), (
+        429 if wait else 200
+    )
 
 
 def _start_session(user):
@@ -61,7 +94,6 @@ def _start_session(user):
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=network_key)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_account_key)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -76,6 +108,11 @@ def forgot_password():
 
 @bp.post("/logout")
 def logout():
+    # The session cookie is signed, not stored: only raising the account's session version
+    # makes a copy of it (kept, or stolen) stop working. It ends the account's other
+    # sessions too.
+    if current_user.is_authenticated:
+        accounts.log_out(current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for("dashboard.login"))
@@ -131,7 +168,57 @@ def _choose_password(token: str, *, is_reset: bool):
 @bp.get("/account")
 @login_required
 def account():
-    return render_template("dashboard/account.html")
+    return render_template(
+        "dashboard/account.html",
+        recovery_codes_left=second_factor_use_cases.remaining_recovery_codes(current_user.id),
+    )
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor():
+    """Set up two-factor sign-in: scan the QR code, type a code to prove it works, keep
+    the recovery codes (shown once)."""
+    if current_user.has_second_factor:
+        return redirect(url_for("dashboard.account"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = second_factor_use_cases.confirm_enrolment(
+                current_user.id, form.code.data, actor=actor()
+            )
+        except InvalidInput:
+            form.code.errors.append(_("That code is not right. Check the app and try again."))
+        else:
+            return render_template("dashboard/recovery_codes.html", codes=codes)
+    enrolment = second_factor_use_cases.start_enrolment(current_user.id)
+    return render_template("dashboard/two_factor.html", form=form, enrolment=enrolment)
+
+
+@bp.route("/account/recovery-codes", methods=["POST"])
+@login_required
+def renew_recovery_codes():
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = second_factor_use_cases.renew_recovery_codes(
+                current_user.id, form.code.data, actor=actor()
+            )
+        except InvalidInput:
+            flash(_("That code is not right, or it was used already."))
+        else:
+            return render_template("dashboard/recovery_codes.html", codes=codes)
+    return redirect(url_for("dashboard.account"))
+
+
+@bp.post("/users/<int:user_id>/second-factor/off")
+@operator_only
+@second_factor_for_operators
+def turn_off_second_factor(user_id: int):
+    """For someone who lost their phone and their recovery codes (check who they are)."""
+    second_factor_use_cases.turn_off_second_factor(user_id, actor=actor())
+    flash(_("Two-factor sign-in is off for this account; its owner can set it up again."))
+    return redirect(url_for("dashboard.users"))
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -26,11 +26,13 @@ from widget.core.progress import beating_while_sent
 from widget.counting import reports
 from widget.signers import erasure as privacy
 from widget.signers import exports, fraud
-from widget.web.dashboard._access import actor, operator_only
+from widget.web.dashboard._access import actor, operator_only, second_factor_for_operators
 from widget.web.dashboard._blueprint import bp
 from widget.web.dashboard.forms import EraseForm, ExportForm, ExternalCountForm, FraudForm, choices
 
 TRENDING_HOURS = (1, 24, 24 * 7)
+# The export form's fields: the only query parameters passed back to it.
+EXPORT_FILTERS = ("partner", "country", "state", "since", "until")
 AUDIT_PAGE_SIZE = 50
 
 
@@ -63,17 +65,23 @@ def export(slug: str):
         petition=petition,
         form=form,
         partners=list_partners() if current_user.is_operator else [current_user.partner],
+        erasures=exports.erasures_to_acknowledge(
+            petition,
+            partner=None if current_user.is_operator else current_user.partner,
+        ),
     )
 
 
 @bp.get("/petitions/<slug>/signatures.csv")
 @operator_only
+@second_factor_for_operators
 def export_signatures(slug: str):
     get_petition(slug)  # an unknown petition is a 404 page, not a broken download
     form = ExportForm(request.args)
     form.partner.choices = _partner_choices("")
     if not form.validate():
-        return redirect(url_for("dashboard.export", slug=slug, **request.args))
+        kept = {k: v for k, v in request.args.items() if k in EXPORT_FILTERS}
+        return redirect(url_for("dashboard.export", slug=slug, **kept))
     filters = exports.SignatureFilter(
         partner=form.partner.data or None,
         country=form.country.data or None,
@@ -86,6 +94,7 @@ def export_signatures(slug: str):
 
 
 @bp.get("/petitions/<slug>/opted-in/<partner_slug>.csv")
+@second_factor_for_operators
 def export_opted_in(slug: str, partner_slug: str):
     """Signers who agreed to hear from this partner: the partner's own list."""
     if not current_user.is_operator and current_user.partner.slug != partner_slug:
@@ -97,6 +106,7 @@ def export_opted_in(slug: str, partner_slug: str):
 
 @bp.get("/petitions/<slug>/opted-in-lead.csv")
 @operator_only
+@second_factor_for_operators
 def export_opted_in_lead(slug: str):
     """Signers who agreed to hear from the lead organisation."""
     rows = _recipient_rows(slug, "lead")
@@ -105,10 +115,36 @@ def export_opted_in_lead(slug: str):
 
 @bp.get("/petitions/<slug>/opted-in-organisation/<organisation_slug>.csv")
 @operator_only
+@second_factor_for_operators
 def export_opted_in_organisation(slug: str, organisation_slug: str):
     """Signers who agreed to hear from one of the petition's co-organisers."""
     rows = _recipient_rows(slug, f"organisation:{organisation_slug}")
     return _csv_download(f"{slug}-{organisation_slug}-opted-in.csv", rows)
+
+
+@bp.post("/petitions/<slug>/erasures-done")
+def acknowledge_erasures(slug: str):
+    """The recipient confirms it deleted the erased signers its exports listed. Only the
+    recipient itself: a partner's own users for a partner, operators for the lead
+    organisation and the co-organisers (an operator never uses up a partner's notices)."""
+    spec = request.form.get("recipient", "")
+    up_to = request.form.get("up_to", "")
+    kind, _colon, partner_slug = spec.partition(":")
+    if kind == "partner":
+        if current_user.is_operator or current_user.partner is None:
+            abort(403)
+        if current_user.partner.slug != partner_slug:
+            abort(403)
+    elif not current_user.is_operator:
+        abort(403)
+    if not up_to.isdigit():
+        abort(400)
+    try:
+        n = exports.acknowledge_erasures(slug, spec, up_to=int(up_to), actor=actor())
+    except InvalidInput:
+        abort(404)
+    flash(_("Thank you: %(n)s erasures are done and leave your next downloads.", n=n))
+    return redirect(url_for("dashboard.export", slug=slug))
 
 
 def _recipient_rows(slug: str, spec: str):
@@ -161,7 +197,9 @@ def fraud_view(slug: str):
     hours = hours if hours in TRENDING_HOURS else 24
     # Links from the trending lists fill in the filter they show.
     prefill = {
-        k: request.args[k] for k in ("ip_hash", "email_domain", "partner") if k in request.args
+        k: request.args[k]
+        for k in ("ip_hash", "prefix_hash", "email_domain", "partner")
+        if k in request.args
     }
     form = FraudForm(data=prefill)
     form.partner.choices = _partner_choices(_("Any partner"))
@@ -169,6 +207,7 @@ def fraud_view(slug: str):
     if form.validate_on_submit():
         criteria = fraud.Criteria(
             ip_hash=form.ip_hash.data or None,
+            prefix_hash=form.prefix_hash.data or None,
             email_domain=(form.email_domain.data or "").lower() or None,
             partner=form.partner.data or None,
             since=midnight_utc(form.since.data) if form.since.data else None,
@@ -207,6 +246,7 @@ def fraud_view(slug: str):
 
 @bp.route("/erasure", methods=["GET", "POST"])
 @operator_only
+@second_factor_for_operators
 def erasure():
     form = EraseForm()
     preview = None

@@ -3,6 +3,8 @@ sessions). Every message is ours, so it is translated like the widget."""
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -35,6 +37,31 @@ from widget.i18n.countries import country_codes
 ENTER_EMAIL = _l("Please enter your email address.")
 VALID_EMAIL = _l("Please enter a valid email address, like name@example.org.")
 ENTER_NUMBER = _l("Please enter a number.")
+
+
+# C0 control characters and DEL; a text area may hold line breaks and tabs, nothing else.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+TEXT_AREA_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class DashboardForm(FlaskForm):
+    """Every dashboard form: no field may carry invisible control characters (a NUL, an
+    escape, a line break in a one-line field), which nothing typed needs and a database,
+    a CSV or an email header would choke on."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field.data, str):
+                continue
+            pattern = TEXT_AREA_CONTROL if isinstance(field, TextAreaField) else CONTROL
+            if pattern.search(field.data):
+                field.errors = [
+                    *field.errors,
+                    _l("Please remove the invisible control characters."),
+                ]
+                valid = False
+        return valid
 
 
 def _slug(form, field) -> None:
@@ -84,7 +111,7 @@ def _country_field(label, *, required: bool) -> StringField:
     return StringField(label, validators=[first, _country], render_kw={"maxlength": 2})
 
 
-class LoginForm(FlaskForm):
+class LoginForm(DashboardForm):
     email = EmailField(
         _l("Email"), validators=[DataRequired(ENTER_EMAIL)], render_kw={"autocomplete": "username"}
     )
@@ -95,13 +122,23 @@ class LoginForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class CodeForm(DashboardForm):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Please enter the code.")), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"},
+    )
+
+
+class ForgotPasswordForm(DashboardForm):
     email = EmailField(
         _l("Email"), validators=[DataRequired(ENTER_EMAIL)], render_kw={"autocomplete": "username"}
     )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(DashboardForm):
     password = PasswordField(
         _l("New password"),
         validators=[
@@ -113,7 +150,7 @@ class SetPasswordForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(DashboardForm):
     email = EmailField(
         _l("Email"),
         validators=[DataRequired(ENTER_EMAIL), Email(VALID_EMAIL, check_deliverability=False)],
@@ -137,7 +174,7 @@ class InviteForm(FlaskForm):
             raise ValidationError(_l("Please choose the partner this person works for."))
 
 
-class PetitionForm(FlaskForm):
+class PetitionForm(DashboardForm):
     slug = _slug_field()
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)]
@@ -148,7 +185,7 @@ class PetitionForm(FlaskForm):
     )
 
 
-class PetitionSettingsForm(FlaskForm):
+class PetitionSettingsForm(DashboardForm):
     goal = IntegerField(_l("Goal"), validators=[InputRequired(ENTER_NUMBER), NumberRange(min=0)])
     default_locale = SelectField(_l("Default language"))
     lead_organisation = StringField(
@@ -183,7 +220,7 @@ class PetitionSettingsForm(FlaskForm):
     )
 
 
-class PetitionTextForm(FlaskForm):
+class PetitionTextForm(DashboardForm):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)]
     )
@@ -202,7 +239,7 @@ class PetitionTextForm(FlaskForm):
     )
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(DashboardForm):
     slug = _slug_field()
     name = StringField(
         _l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)]
@@ -216,7 +253,7 @@ class PartnerForm(FlaskForm):
     )
 
 
-class ExternalCountForm(FlaskForm):
+class ExternalCountForm(DashboardForm):
     delta = IntegerField(
         _l("Number of signatures"),
         validators=[InputRequired(ENTER_NUMBER)],
@@ -234,7 +271,7 @@ class ExternalCountForm(FlaskForm):
             raise ValidationError(_l("Please enter a number other than 0."))
 
 
-class FraudForm(FlaskForm):
+class FraudForm(DashboardForm):
     action = SelectField(
         _l("Action"),
         choices=choices(
@@ -245,6 +282,7 @@ class FraudForm(FlaskForm):
         ),
     )
     ip_hash = StringField(_l("IP hash"), validators=[Optional(), Length(max=32)])
+    prefix_hash = StringField(_l("Network prefix hash"), validators=[Optional(), Length(max=32)])
     email_domain = StringField(_l("Email domain"), validators=[Optional(), Length(max=254)])
     partner = SelectField(_l("Partner"), validate_choice=False)
     since = DateField(_l("From (day)"), validators=[Optional()])
@@ -257,7 +295,14 @@ class FraudForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        filters = (self.ip_hash, self.email_domain, self.partner, self.since, self.until)
+        filters = (
+            self.ip_hash,
+            self.prefix_hash,
+            self.email_domain,
+            self.partner,
+            self.since,
+            self.until,
+        )
         if not any(f.data for f in filters):
             self.ip_hash.errors = [
                 *self.ip_hash.errors,
@@ -267,7 +312,7 @@ class FraudForm(FlaskForm):
         return valid
 
 
-class EraseForm(FlaskForm):
+class EraseForm(DashboardForm):
     email = EmailField(
         _l("Email address of the person"),
         validators=[DataRequired(ENTER_EMAIL), Email(VALID_EMAIL, check_deliverability=False)],
@@ -285,7 +330,7 @@ STATE_LABELS = {
 }
 
 
-class ExportForm(FlaskForm):
+class ExportForm(DashboardForm):
     """Operators' filters for the signature export (GET form: no token needed)."""
 
     class Meta:

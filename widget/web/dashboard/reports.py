@@ -18,8 +18,9 @@ from widget.core.spreadsheets import spreadsheet_safe
 from widget.counting import reports
 from widget.counting.charts import bar_chart, horizontal_bars
 from widget.i18n.countries import country_codes, country_name
-from widget.web.dashboard._access import own_partner_key
+from widget.web.dashboard._access import operator_only, own_partner_key
 from widget.web.dashboard._blueprint import bp
+from widget.web.signer.pages import preview_page
 
 CHARTS = ("hourly", "daily", "cumulative", "partners", "countries")
 BREAKDOWN_ROWS_SHOWN = 500
@@ -49,6 +50,13 @@ def overview_numbers():
             for row in (reports.overview(p, partner_key=partner_key) for p in list_petitions())
         }
     )
+
+
+@bp.get("/petitions/<slug>/preview")
+@operator_only
+def preview(slug: str):
+    """The petition's public page as it will look, also while it is a draft or scheduled."""
+    return preview_page(slug)
 
 
 @bp.get("/petitions/<slug>")
@@ -189,7 +197,8 @@ def breakdown(slug: str):
         total=sum(r.count for r in rows),
         filters=filters,
         partners=list_partners() if own_partner_key() is None else [],
-        args=request.args,
+        # Only the filters go back into links: never the query string as a whole.
+        args={k: v for k, v in request.args.items() if k in BREAKDOWN_FILTERS},
     )
 
 
@@ -206,6 +215,9 @@ def breakdown_csv(slug: str):
             for r in rows
         ],
     )  # fmt: skip
+
+
+BREAKDOWN_FILTERS = ("partner", "country", "since", "until")
 
 
 def _breakdown_filters() -> dict:

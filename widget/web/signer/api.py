@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 
-from widget.campaign.widget_context import may_embed
+from widget.campaign.widget_context import may_embed, require_public
 from widget.counting.public_count import read_count_for_slug
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -30,7 +30,9 @@ def _openapi_bytes() -> bytes:
 
 @bp.get("/petitions/<slug>")
 def petition_count(slug: str):
-    # A count cached here or in Redis is served (and 304-ed) without touching the database.
+    # A count cached here or in Redis is served (and 304-ed) without touching the database;
+    # a draft's or a scheduled petition's is not served at all.
+    require_public(slug)
     snapshot = read_count_for_slug(slug)
     response = current_app.response_class(snapshot.body, mimetype="application/json")
     max_age = current_app.config["COUNT_MAX_AGE"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Callable
 from functools import cache
 
@@ -15,6 +16,7 @@ from flask import (
     get_template_attribute,
     render_template,
     request,
+    url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -24,7 +26,7 @@ from widget.campaign.partners import list_partners
 from widget.campaign.widget_context import WidgetContext, load_widget_context
 from widget.core.caching import cached
 from widget.core.email_address import InvalidEmail, normalize_email
-from widget.core.errors import PetitionNotAccepting, RateLimited
+from widget.core.errors import FormTokenUsedUp, PetitionNotAccepting, RateLimited
 from widget.core.extensions import limiter
 from widget.core.models import utcnow
 from widget.core.settings import STATIC_DIR
@@ -110,6 +112,8 @@ def privacy_page(slug: str):
 
 
 def _load_context(slug: str) -> WidgetContext:
+    if any(CONTROL.search(request.args.get(k) or "") for k in FORM_PARAMETERS):
+        abort(400)  # no page address, partner, language or colour holds one
     ctx = load_widget_context(
         slug,
         partner_slug=request.args.get("partner"),
@@ -154,7 +158,14 @@ def _sign(slug: str, *, is_frame: bool):
             _signature_input(form, locale, ctx.source_url),
             ip=request.remote_addr,
             count_against_limits=True,
+            form_token=form.token.data,
         )
+    except FormTokenUsedUp:
+        notice = _(
+            "This form has been sent several times already. If someone else is signing on "
+            "this device, please check the details and sign again."
+        )
+        return _render_form(ctx, form, statements, is_frame=is_frame, notice=notice), 429
     except RateLimited:
         notice = _(
             "Many signatures have come from your network in a short time. "
@@ -164,6 +175,30 @@ def _sign(slug: str, *, is_frame: bool):
     except PetitionNotAccepting:
         return _render("embed/closed.html", ctx, is_frame=is_frame, count=read_count(petition))
     return _thanks(ctx, signed, is_frame=is_frame, locale=locale)
+
+
+def preview_page(slug: str):
+    """A petition as its page will look, for operators, even while the public cannot see
+    it (a draft, or before its opening): the form shows but cannot be sent."""
+    ctx = load_widget_context(
+        slug, partner_slug=None, page_url=None, referrer=None, colour=None, preview=True
+    )
+    g.fallback_locale = ctx.petition.default_locale
+    locale = str(get_locale())
+    statements = statements_for(ctx.petition, None, locale)
+    form = SignForm(meta={"csrf_context": form_binding(ctx.petition, None, statements)})
+    form.set_organisations(statements)
+    form.set_country_language(locale, likely_country(locale))
+    return _render(
+        "embed/sign.html",
+        ctx,
+        is_frame=False,
+        form=form,
+        form_action="",
+        count=read_count(ctx.petition),
+        statements=statements,
+        preview=True,
+    )
 
 
 def _signature_input(form: SignForm, locale: str, source_url: str | None) -> SignatureInput:
@@ -195,10 +230,32 @@ def _render_form(
         ctx,
         is_frame=is_frame,
         form=form,
+        form_action=_form_action(ctx),
         count=read_count(ctx.petition),
         notice=notice,
         statements=statements,
     )
+
+
+# The only query parameters a form's address passes on: the embed's own. Never the whole
+# query (a "_external" or "endpoint" there would reach url_for, and a host taken from the
+# request could end up in a cached page).
+FORM_PARAMETERS = ("partner", "lang", "ref", "color")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _kept_parameters() -> dict[str, str]:
+    return {k: request.args[k] for k in FORM_PARAMETERS if request.args.get(k)}
+
+
+def _form_action(ctx: WidgetContext) -> str:
+    return url_for(request.endpoint, slug=ctx.petition.slug, **_kept_parameters())
+
+
+def _page_key() -> tuple:
+    """What a cached page depends on from the request: its path and the kept parameters
+    (other parameters change nothing on the page, and must not fill the cache)."""
+    return (request.path, tuple(sorted(_kept_parameters().items())))
 
 
 TOKEN_SLOT = "__FORM_TOKEN__"
@@ -208,7 +265,7 @@ COUNT_SLOT = "__SIGNATURE_COUNT__"
 
 def _thanks(ctx: WidgetContext, signed: Signed, *, is_frame: bool, locale: str):
     """The thank-you page: cached like the form, with this moment's count put in."""
-    key = ("thanks", request.full_path, locale, ctx.parent_origin, is_frame)
+    key = ("thanks", _page_key(), locale, ctx.parent_origin, is_frame)
 
     def render() -> str:
         return _render("embed/thanks.html", ctx, is_frame=is_frame, count=COUNT_SLOT).get_data(
@@ -241,7 +298,7 @@ def _blank_form(
     """A fresh form: the page comes from the page cache, with this request's own token.
     The form itself is built only when the page is rendered, not for every visitor."""
     token = new_form_token(binding)
-    key = (request.full_path, locale, ctx.parent_origin, is_frame, binding.wording)
+    key = (_page_key(), locale, ctx.parent_origin, is_frame, binding.wording)
 
     def render() -> str:
         form = make_form()
